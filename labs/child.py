@@ -1,0 +1,179 @@
+"""The run's own process: ``python -m labs.child RUN_DIR``.
+
+It executes one lab run and writes every event twice: as a JSON line to the
+parent (on a private copy of the original stdout) and to the run folder. File
+descriptors 1 and 2 are pointed at ``output.log`` first, so TensorFlow's
+C++ log lines and a crash's last words land in the run's log, never on the
+user's screen. The parent cancels by writing ``cancel`` to our stdin; end of
+file on stdin means the parent is gone, which cancels too.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+import threading
+import time
+import traceback
+from typing import Any, TextIO
+
+from labs import events as ev
+from labs.context import RunContext
+from labs.devices import Sampler
+from labs.recording import OUTPUT, RunRecord
+from labs.registry import get_lab
+from labs.tensorboard import ScalarWriter
+
+
+class Emitter:
+    """Stamps, records and forwards events; shared by the lab and the sampler thread."""
+
+    def __init__(self, record: RunRecord, pipe: TextIO, scalars: ScalarWriter):
+        self._record = record
+        self._pipe = pipe
+        self._log = record.open_events_for_append()
+        self._scalars = scalars
+        self._lock = threading.Lock()
+        self._t0 = time.monotonic()
+        self.metrics: dict[str, float] = {}
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._t0
+
+    def emit(self, event: ev.Event) -> ev.Event:
+        event = ev.with_time(event, round(self.elapsed, 3))
+        with self._lock:
+            self._record.append(event, handle=self._log)
+            if isinstance(event, ev.Metric):
+                self.metrics.update(event.values)
+                self._scalars.metric(event)
+            elif isinstance(event, ev.DeviceSample):
+                self._scalars.device(event)
+            elif isinstance(event, ev.Log):
+                print(f"[{event.level}] {event.message}", file=sys.stderr, flush=True)
+            try:
+                self._pipe.write(ev.to_json(event) + "\n")
+                self._pipe.flush()
+            except (BrokenPipeError, OSError):
+                pass  # the parent is gone; the record on disk still gets everything
+        return event
+
+    def close(self) -> None:
+        with self._lock:
+            self._scalars.close()
+            self._log.close()
+
+
+def _watch_stdin(cancel: threading.Event, why: list[str]) -> None:
+    for line in sys.stdin:
+        if line.strip() == "cancel":
+            why.append("user")
+            break
+    else:
+        why.append("orphaned")
+    cancel.set()
+
+
+def _stopped(why: list[str]) -> ev.Event:
+    if why and why[0] == "orphaned":
+        return ev.Interrupted(reason="the meetup-lab process watching this run went away")
+    return ev.Cancelled()
+
+
+def _redirect_output(record: RunRecord) -> TextIO:
+    """Keep a private handle on the parent's pipe; send fds 1 and 2 to output.log."""
+    pipe = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+    log_fd = os.open(record.path / OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace")
+    sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="replace")
+    faulthandler.enable(file=sys.stderr)
+    return pipe
+
+
+def _setup_tensorflow(device: str, seed: int) -> None:
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        # Let several runs and the sampler share a GPU instead of one run taking it all.
+        tf.config.experimental.set_memory_growth(gpu, True)
+    if device.startswith("gpu") and not gpus:
+        raise RuntimeError(f"device {device} was asked for, but TensorFlow sees no GPU")
+    keras.utils.set_random_seed(seed)
+
+
+def _classify(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":
+        return "oom"
+    return "exception"
+
+
+def run(record: RunRecord) -> int:
+    meta = record.meta
+    pipe = _redirect_output(record)
+    cancel = threading.Event()
+    why: list[str] = []
+    threading.Thread(target=_watch_stdin, args=(cancel, why), daemon=True).start()
+    lab = get_lab(meta["lab_ref"])
+    ctx = RunContext(record.path, meta["seed"], meta["device"], cancel)
+    emitter = Emitter(record, pipe, ScalarWriter(record.path / "tensorboard"))
+    sampler = Sampler(os.getpid(), emitter.emit)
+    terminal: ev.Event
+    result: dict[str, Any] = {}
+    try:
+        params = lab.build_params(meta["params"])
+        emitter.emit(
+            ev.Started(
+                lab=lab.name,
+                run_id=record.run_id,
+                params=meta["params"],
+                device=meta["device"],
+                seed=meta["seed"],
+                total_steps=lab.total_steps(params),
+            )
+        )
+        sampler.start()
+        _setup_tensorflow(meta["device"], meta["seed"])
+        steps = lab.load_run()(params, ctx)
+        while True:
+            if cancel.is_set():
+                steps.close()
+                terminal = _stopped(why)
+                break
+            try:
+                event = next(steps)
+            except StopIteration as stop:
+                result = stop.value or {}
+                terminal = ev.Finished(summary=result)
+                break
+            emitter.emit(event)
+    except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
+        traceback.print_exc()
+        terminal = ev.Failed(
+            kind=_classify(exc), reason=f"{type(exc).__name__}: {exc}", log_tail=record.log_tail()
+        )
+    sampler.stop()
+    terminal = emitter.emit(terminal)
+    record.write_summary(terminal, emitter.metrics, result)
+    emitter.close()
+    return 0
+
+
+def main() -> None:
+    record = RunRecord(sys.argv[1])
+    code = run(record)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter teardown: TensorFlow's atexit hooks can hang or crash,
+    # and everything worth keeping is already on disk.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""What a running lab is given: its folder, seed, device and a cancel flag."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from labs.events import Artifact, Frame
+from labs.png import write_heatmap_png
+from themes.colormaps import DIVERGING, SEQUENTIAL
+
+# Frames travel as JSON and are recorded for replay: a terminal panel shows
+# at most about 200x100 cells, so 128 a side keeps detail and keeps records small.
+FRAME_SIDE = 128
+
+
+def downsample(field2d: np.ndarray, max_side: int) -> np.ndarray:
+    """Block-average so that neither side exceeds ``max_side``."""
+    field2d = np.asarray(field2d, dtype=np.float32)
+    factor = -(-max(field2d.shape) // max_side)
+    if factor <= 1:
+        return field2d
+    h, w = (field2d.shape[0] // factor) * factor, (field2d.shape[1] // factor) * factor
+    blocks = field2d[:h, :w].reshape(h // factor, factor, w // factor, factor)
+    return blocks.mean(axis=(1, 3))
+
+
+@dataclass
+class RunContext:
+    run_dir: Path
+    seed: int
+    device: str
+    cancel_flag: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cancelled(self) -> bool:
+        """Labs check this inside long loops; the runner also checks between events."""
+        return self.cancel_flag.is_set()
+
+    @property
+    def artifacts_dir(self) -> Path:
+        path = self.run_dir / "artifacts"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def frame(self, name: str, step: int, field2d: np.ndarray, signed: bool = False) -> Frame:
+        """A frame for the live view, block-averaged to at most FRAME_SIDE cells a side."""
+        return Frame(name=name, step=step, data=downsample(field2d, FRAME_SIDE), signed=signed)
+
+    def save_array(self, name: str, array: np.ndarray, description: str) -> Artifact:
+        path = self.artifacts_dir / f"{name}.npy"
+        np.save(path, array)
+        return Artifact(path=str(path.relative_to(self.run_dir)), description=description)
+
+    def save_heatmap_png(self, name: str, field2d: np.ndarray, signed: bool = False) -> Artifact:
+        """A PNG of a field, coloured like the TUI's heatmap."""
+        cmap = DIVERGING[0] if signed else SEQUENTIAL[0]
+        path = write_heatmap_png(self.artifacts_dir / f"{name}.png", field2d, cmap, signed)
+        return Artifact(path=str(path.relative_to(self.run_dir)), description=f"{name} heatmap")

@@ -1,0 +1,181 @@
+"""The events a run emits, and their one-line JSON form.
+
+Both front ends (the TUI and the headless CLI) consume these, the run
+recording stores them, and ``meetup-lab run --headless --json`` prints them,
+one object per line, in exactly the form :func:`to_json` writes.
+Every event carries ``time``: seconds since the run started.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Started:
+    lab: str
+    run_id: str
+    params: dict[str, Any]
+    device: str
+    seed: int
+    total_steps: int | None = None
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Metric:
+    step: int
+    values: dict[str, float]
+    time: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """A 2-D field for a heatmap; ``signed`` asks for a diverging colour map."""
+
+    name: str
+    step: int
+    data: np.ndarray
+    signed: bool = False
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Log:
+    message: str
+    level: str = "info"
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str  # relative to the run folder
+    description: str
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class GpuSample:
+    index: int
+    name: str
+    util_pct: float | None
+    mem_used_mb: float | None
+    mem_total_mb: float | None
+
+
+@dataclass(frozen=True)
+class DeviceSample:
+    """Utilisation; ``None`` anywhere means "N/A" (no GPU, no driver, no NVML)."""
+
+    process_cpu_pct: float | None
+    process_rss_mb: float | None
+    machine_cpu_pct: float | None
+    machine_ram_pct: float | None
+    gpus: tuple[GpuSample, ...] = ()
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Finished:
+    summary: dict[str, Any]
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Failed:
+    """``kind`` is exception, crash, oom or start (the run never began)."""
+
+    kind: str
+    reason: str
+    log_tail: tuple[str, ...] = ()
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    reason: str = "cancelled by the user"
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """The run's process was killed from outside (SIGKILL, the OOM killer)."""
+
+    reason: str
+    log_tail: tuple[str, ...] = ()
+    time: float = 0.0
+
+
+Event = Started | Metric | Frame | Log | Artifact | DeviceSample | Finished | Failed | Cancelled | Interrupted
+TERMINAL = (Finished, Failed, Cancelled, Interrupted)
+
+_TYPES: dict[str, type] = {
+    "started": Started,
+    "metric": Metric,
+    "frame": Frame,
+    "log": Log,
+    "artifact": Artifact,
+    "device": DeviceSample,
+    "finished": Finished,
+    "failed": Failed,
+    "cancelled": Cancelled,
+    "interrupted": Interrupted,
+}
+_NAMES = {cls: name for name, cls in _TYPES.items()}
+
+# Which terminal event leads to which recorded status.
+STATUS = {Finished: "finished", Failed: "failed", Cancelled: "cancelled", Interrupted: "interrupted"}
+
+
+def with_time(event: Event, time: float) -> Event:
+    """The same event stamped with seconds since the run started."""
+    return type(event)(**{**{f.name: getattr(event, f.name) for f in fields(event)}, "time": time})
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    if isinstance(event, Frame):
+        data = np.asarray(event.data, dtype=np.float32)
+        # A frame is for the eye (a 32-level colour map): half precision is
+        # plenty and halves what is sent and recorded, where the values fit.
+        finite = data[np.isfinite(data)]
+        if finite.size == 0 or np.abs(finite).max() < 6e4:
+            data = data.astype(np.float16)
+        return {
+            "type": "frame",
+            "name": event.name,
+            "step": event.step,
+            "signed": event.signed,
+            "time": event.time,
+            "shape": list(data.shape),
+            "dtype": data.dtype.name,
+            "data": base64.b64encode(data.tobytes()).decode("ascii"),
+        }
+    return {"type": _NAMES[type(event)], **asdict(event)}
+
+
+def to_json(event: Event) -> str:
+    return json.dumps(to_dict(event), separators=(",", ":"), allow_nan=True)
+
+
+def from_dict(obj: dict[str, Any]) -> Event:
+    obj = dict(obj)
+    cls = _TYPES[obj.pop("type")]
+    if cls is Frame:
+        shape = tuple(obj.pop("shape"))
+        raw = base64.b64decode(obj.pop("data"))
+        dtype = np.dtype(obj.pop("dtype", "float32"))
+        obj["data"] = np.frombuffer(raw, dtype=dtype).reshape(shape).astype(np.float32)
+    if cls is DeviceSample:
+        obj["gpus"] = tuple(GpuSample(**g) for g in obj.get("gpus", ()))
+    if cls in (Failed, Interrupted):
+        obj["log_tail"] = tuple(obj.get("log_tail", ()))
+    return cls(**obj)
+
+
+def from_json(line: str) -> Event:
+    return from_dict(json.loads(line))

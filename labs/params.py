@@ -1,0 +1,170 @@
+"""Typed, validated lab parameters.
+
+A lab's parameters are a frozen dataclass whose fields are declared with
+:func:`param`. The field's type annotation gives the type; the metadata gives
+the one-line help and the allowed range or choices. The CLI, the TUI form and
+the run recording all read the same :class:`ParamSpec` list, so there is one
+place that says what a parameter is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import typing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+P = TypeVar("P")
+
+
+class ParamError(ValueError):
+    """A parameter value is unknown, of the wrong type or out of range."""
+
+
+def param(
+    default: Any,
+    help: str,  # noqa: A002 - mirrors argparse/typer naming
+    *,
+    min: float | None = None,  # noqa: A002
+    max: float | None = None,  # noqa: A002
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    """Declare one parameter field of a lab's parameter dataclass."""
+    meta = {"help": help, "min": min, "max": max, "choices": choices}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """What one parameter is: its name, type, default and allowed values."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def type_name(self) -> str:
+        return "choice" if self.choices else self.type.__name__
+
+    @property
+    def allowed(self) -> str:
+        """The valid values in words, for help texts and error lines."""
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.type is bool:
+            return "true or false"
+        if self.min is not None and self.max is not None:
+            return f"{self.type.__name__} in [{_fmt(self.min)}, {_fmt(self.max)}]"
+        if self.min is not None:
+            return f"{self.type.__name__} >= {_fmt(self.min)}"
+        if self.max is not None:
+            return f"{self.type.__name__} <= {_fmt(self.max)}"
+        return self.type.__name__
+
+    def parse(self, text: str) -> Any:
+        """Turn user text into a checked value, or raise :class:`ParamError`."""
+        text = text.strip()
+        try:
+            value = _convert(self.type, text)
+        except ValueError:
+            raise ParamError(f"{self.name}={text!r} is not valid: expected {self.allowed}") from None
+        self.check(value)
+        return value
+
+    def check(self, value: Any) -> None:
+        """Raise :class:`ParamError` if an already typed value is out of range."""
+        if self.choices and value not in self.choices:
+            raise ParamError(f"{self.name}={value!r} is not valid: expected {self.allowed}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParamError(f"{self.name}={value} is not valid: expected a finite number")
+        too_low = self.min is not None and value < self.min
+        too_high = self.max is not None and value > self.max
+        if too_low or too_high:
+            raise ParamError(f"{self.name}={_fmt(value)} is out of range: expected {self.allowed}")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _convert(kind: type, text: str) -> Any:
+    if kind is bool:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(text)
+    if kind is int:
+        as_float = float(text)  # accepts "1e3"; refuses "abc"
+        if not as_float.is_integer():
+            raise ValueError(text)
+        return int(as_float)
+    return kind(text)
+
+
+def specs(params_cls: type) -> tuple[ParamSpec, ...]:
+    """The parameter specs of a lab's parameter dataclass, in declaration order."""
+    hints = typing.get_type_hints(params_cls)
+    return tuple(
+        ParamSpec(
+            name=f.name,
+            type=hints[f.name],
+            default=f.default,
+            help=f.metadata["help"],
+            min=f.metadata["min"],
+            max=f.metadata["max"],
+            choices=f.metadata["choices"],
+        )
+        for f in dataclasses.fields(params_cls)
+    )
+
+
+def build(params_cls: type[P], values: dict[str, Any]) -> P:
+    """Build a parameter dataclass from typed or textual values.
+
+    Unknown names and bad values raise :class:`ParamError` naming what is valid.
+    Cross-parameter checks live in the dataclass's ``__post_init__``.
+    """
+    by_name = {s.name: s for s in specs(params_cls)}
+    unknown = sorted(set(values) - set(by_name))
+    if unknown:
+        raise ParamError(f"unknown parameter {unknown[0]!r}: valid parameters are {', '.join(by_name)}")
+    typed: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = by_name[name]
+        if isinstance(value, str):
+            typed[name] = spec.parse(value)
+        else:
+            if spec.type is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, spec.type) or (spec.type is int and isinstance(value, bool)):
+                raise ParamError(f"{name}={value!r} is not valid: expected {spec.allowed}")
+            spec.check(value)
+            typed[name] = value
+    try:
+        return params_cls(**typed)
+    except ParamError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ParamError(str(exc)) from None
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """Split ``name=value`` strings from ``--set`` options."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ParamError(f"--set {pair!r} is not of the form name=value")
+        out[name.strip()] = value
+    return out
+
+
+def to_dict(params: Any) -> dict[str, Any]:
+    return dataclasses.asdict(params)

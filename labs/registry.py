@@ -1,0 +1,76 @@
+"""The labs, by name.
+
+A lab module must import cheaply (no TensorFlow at module level): the menu,
+``--help`` and parameter validation all import it. TensorFlow is imported
+inside the lab's run function, in the run's own process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from labs import params as params_mod
+from labs.context import RunContext
+from labs.events import Event
+
+RunFunction = Callable[[Any, RunContext], Generator[Event, None, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A lab: a parameter dataclass plus a run that yields events."""
+
+    name: str
+    title: str
+    summary: str
+    params_cls: type
+    run: str  # "module:function", imported only where the run executes
+    key_metric: str | None = None  # the metric `meetup-lab runs` shows
+    steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
+
+    def total_steps(self, params: Any) -> int | None:
+        return self.steps(params) if self.steps else None
+
+    @property
+    def specs(self) -> tuple[params_mod.ParamSpec, ...]:
+        return params_mod.specs(self.params_cls)
+
+    def build_params(self, values: dict[str, Any]) -> Any:
+        return params_mod.build(self.params_cls, values)
+
+    def load_run(self) -> RunFunction:
+        return _resolve(self.run)
+
+
+def _resolve(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _builtin() -> dict[str, Lab]:
+    from labs.pde import LAB as PDE
+
+    return {lab.name: lab for lab in (PDE,)}
+
+
+def all_labs() -> dict[str, Lab]:
+    return _builtin()
+
+
+def get_lab(name: str) -> Lab:
+    """A built-in lab by name, or any lab object by ``package.module:NAME``."""
+    labs = _builtin()
+    if name in labs:
+        return labs[name]
+    if ":" in name:
+        try:
+            lab = _resolve(name)
+        except (ImportError, AttributeError) as exc:
+            raise LookupError(f"cannot load lab {name!r}: {exc}") from None
+        if isinstance(lab, Lab):
+            return lab
+        raise LookupError(f"{name!r} is not a Lab")
+    raise LookupError(f"unknown lab {name!r}: available labs are {', '.join(labs)}")

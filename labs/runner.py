@@ -1,0 +1,169 @@
+"""Runs a lab in its own process and streams its events back.
+
+The run is isolated in a child process (``labs.child``) in its own session:
+an exception, an abort, a segfault in a loaded C++ op or the out-of-memory
+killer ends the child, never the caller. The caller iterates
+:meth:`Run.events` (blocking; the TUI does it on a worker thread) and may call
+:meth:`Run.cancel` from any thread: first a polite request the run checks
+between events, then SIGKILL after a grace period.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from labs import events as ev
+from labs.devices import cuda_visible_devices
+from labs.params import to_dict
+from labs.recording import OUTPUT, RunRecord
+from labs.registry import Lab
+
+CANCEL_GRACE_S = 0.8
+
+_SIGNALS = {
+    signal.SIGSEGV: "segmentation fault (SIGSEGV): the process touched memory it does not own",
+    signal.SIGABRT: "abort (SIGABRT): a C/C++ check failed or abort() was called",
+    signal.SIGBUS: "bus error (SIGBUS)",
+    signal.SIGFPE: "arithmetic fault (SIGFPE)",
+    signal.SIGILL: "illegal instruction (SIGILL)",
+    signal.SIGTERM: "terminated (SIGTERM)",
+}
+
+
+class Run:
+    """One run of a lab: create its record, start it, stream its events."""
+
+    def __init__(
+        self,
+        lab: Lab,
+        params: Any,
+        *,
+        runs_dir: Path,
+        device: str = "auto",
+        seed: int = 0,
+        lab_ref: str | None = None,
+    ):
+        self.lab = lab
+        self.params = params
+        self.device = device
+        self.record = RunRecord.create(
+            runs_dir, lab_ref or lab.name, lab.name, to_dict(params), device, seed, lab.key_metric
+        )
+        self._proc: subprocess.Popen[str] | None = None
+        self._cancel_requested = threading.Event()
+        self._t0 = 0.0
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> Run:
+        env = dict(os.environ)
+        # The child must import exactly what we can (labs given as module:NAME too).
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+        visible = cuda_visible_devices(self.device)
+        if visible is not None:
+            env["CUDA_VISIBLE_DEVICES"] = visible
+        with open(self.record.path / OUTPUT, "ab") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "labs.child", str(self.record.path)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,  # until the child redirects its own fds: import errors land here
+                text=True,
+                encoding="utf-8",
+                env=env,
+                # Its own session: Ctrl+C in the terminal reaches us, not the run.
+                start_new_session=True,
+            )
+        self._t0 = time.monotonic()
+        self.record.set_process(self._proc.pid)
+        return self
+
+    def events(self) -> Iterator[ev.Event]:
+        """The run's events until and including exactly one terminal event."""
+        proc = self._require()
+        assert proc.stdout is not None
+        metrics: dict[str, float] = {}
+        peak_rss = 0.0
+        terminal: ev.Event | None = None
+        for line in proc.stdout:
+            try:
+                event = ev.from_json(line)
+            except (ValueError, KeyError, TypeError):
+                continue  # a line torn by a dying child
+            if isinstance(event, ev.Metric):
+                metrics.update(event.values)
+            elif isinstance(event, ev.DeviceSample) and event.process_rss_mb:
+                peak_rss = max(peak_rss, event.process_rss_mb)
+            elif isinstance(event, ev.TERMINAL):
+                terminal = event
+                continue  # held back until the process has exited and its summary is on disk
+            yield event
+        returncode = proc.wait()
+        if terminal is None:
+            terminal = self._verdict(returncode, peak_rss)
+            self.record.append(terminal)
+            self.record.write_summary(terminal, metrics, {})
+        yield terminal
+
+    def _verdict(self, returncode: int, peak_rss: float) -> ev.Event:
+        """The terminal event for a child that died without sending one."""
+        elapsed = round(time.monotonic() - self._t0, 3)
+        tail = self.record.log_tail()
+        if self._cancel_requested.is_set():
+            return ev.Cancelled(reason="cancelled by the user (stopped by force)", time=elapsed)
+        if returncode == -signal.SIGKILL:
+            peak = f" (its memory peaked at {peak_rss:.0f} MB)" if peak_rss else ""
+            return ev.Interrupted(
+                reason="the run's process was killed (SIGKILL): most often by the kernel's "
+                f"out-of-memory killer{peak}, or by kill -9",
+                log_tail=tail,
+                time=elapsed,
+            )
+        if returncode < 0:
+            what = _SIGNALS.get(-returncode, f"signal {-returncode}")
+            reason = f"the run's process crashed: {what}"
+        else:
+            reason = f"the run's process exited with code {returncode} before reporting a result"
+        return ev.Failed(kind="crash", reason=reason, log_tail=tail, time=elapsed)
+
+    def cancel(self, grace: float = CANCEL_GRACE_S) -> None:
+        """Ask the run to stop; kill it if it has not stopped after ``grace`` seconds."""
+        proc = self._require()
+        self._cancel_requested.set()
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write("cancel\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # already gone
+        timer = threading.Timer(grace, self.kill)
+        timer.daemon = True
+        timer.start()
+
+    def kill(self) -> None:
+        proc = self._require()
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _require(self) -> subprocess.Popen[str]:
+        if self._proc is None:
+            raise RuntimeError("the run has not been started")
+        return self._proc

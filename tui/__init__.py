@@ -1,0 +1,1 @@
+"""The Textual front end, the headless consumer and the `meetup-lab` CLI."""

@@ -1,0 +1,160 @@
+"""The ``meetup-lab`` command line (Typer).
+
+Importing this module must stay cheap: no TensorFlow (runs import it in their
+own process) and no Textual until the TUI is opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from labs import paths
+from labs.devices import check_device
+from labs.params import ParamError, parse_assignments
+from labs.recording import find_run, list_runs
+from labs.registry import Lab, all_labs, get_lab
+
+EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+
+app = typer.Typer(
+    help="A terminal lab console for offline TensorFlow experiments.",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+)
+
+RunsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        help=f"Where runs are recorded (default: ${paths.RUNS_DIR_ENV}, else the XDG data folder).",
+    ),
+]
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """One clear line on stderr and an exit code; never a traceback."""
+    typer.echo(f"meetup-lab: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _lab(name: str) -> Lab:
+    try:
+        return get_lab(name)
+    except LookupError as exc:
+        fail(str(exc))
+
+
+def _open_tui(runs_dir: Path | None, **start: object) -> None:
+    from tui.app import make_app
+
+    make_app(runs_dir=paths.runs_dir(runs_dir), **start).run()
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context, runs_dir: RunsDir = None) -> None:
+    """Open the lab console (the TUI) when no command is given."""
+    if ctx.invoked_subcommand is None:
+        _open_tui(runs_dir)
+
+
+@app.command("list")
+def list_labs() -> None:
+    """List the labs."""
+    for lab in all_labs().values():
+        typer.echo(f"{lab.name:<12} {lab.summary}")
+
+
+@app.command()
+def params(lab: Annotated[str, typer.Argument(help="The lab's name.")]) -> None:
+    """List a lab's parameters with their defaults and valid values."""
+    the_lab = _lab(lab)
+    for spec in the_lab.specs:
+        typer.echo(f"{spec.name:<14} {spec.type_name:<7} default {spec.default!s:<10} {spec.allowed}")
+        typer.echo(f"{'':<14} {spec.help}")
+
+
+@app.command()
+def run(
+    lab: Annotated[str, typer.Argument(help="The lab's name (see `meetup-lab list`).")],
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="A parameter as name=value; repeat for more."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu, gpu or gpu:N.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    runs_dir: RunsDir = None,
+    headless: Annotated[bool, typer.Option(help="Run without the TUI.")] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="With --headless: one JSON object per event line.")
+    ] = False,
+) -> None:
+    """Run a lab: in the TUI, or with --headless in this terminal."""
+    the_lab = _lab(lab)
+    try:
+        values = the_lab.build_params(parse_assignments(set_ or []))
+        device = check_device(device)
+    except (ParamError, ValueError) as exc:
+        fail(str(exc))
+    if json_ and not headless:
+        fail("--json goes with --headless")
+    folder = paths.runs_dir(runs_dir)
+    if not headless:
+        _open_tui(runs_dir, start=(the_lab, values, device, seed, lab))
+        return
+    from labs.runner import Run
+    from tui.headless import follow
+
+    try:
+        the_run = Run(the_lab, values, runs_dir=folder, device=device, seed=seed, lab_ref=lab)
+    except OSError as exc:
+        fail(f"cannot record the run in {folder}: {exc.strerror or exc}")
+    status = follow(the_run.start(), mode="json" if json_ else "auto")
+    raise typer.Exit({"finished": 0, "cancelled": EXIT_CANCELLED}.get(status, EXIT_FAILED))
+
+
+@app.command()
+def runs(runs_dir: RunsDir = None) -> None:
+    """List recorded runs, newest first."""
+    folder = paths.runs_dir(runs_dir)
+    infos = list_runs(folder)
+    if not infos:
+        typer.echo(f"no runs recorded in {folder}")
+        return
+    typer.echo(f"{'RUN':<30} {'LAB':<8} {'STATUS':<12} {'STARTED':<20} {'TIME':>8}  KEY METRIC")
+    for info in infos:
+        duration = f"{info.duration:.1f}s" if info.duration is not None else "-"
+        typer.echo(
+            f"{info.run_id:<30} {info.lab:<8} {info.status:<12} {info.started:<20} "
+            f"{duration:>8}  {info.key_metric}"
+        )
+
+
+@app.command()
+def show(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id, unique prefix or `last`.")],
+    runs_dir: RunsDir = None,
+    headless: Annotated[bool, typer.Option(help="Print the summary instead of opening the TUI.")] = False,
+) -> None:
+    """Open a recorded run in the TUI, or print its summary with --headless."""
+    try:
+        record = find_run(paths.runs_dir(runs_dir), run_ref)
+    except LookupError as exc:
+        fail(str(exc))
+    if headless:
+        from tui.headless import print_summary
+
+        print_summary(record)
+        return
+    _open_tui(runs_dir, replay=record)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(EXIT_CANCELLED)

@@ -1,0 +1,143 @@
+"""Render a 2-D field as terminal cells: the one renderer behind the TUI's
+heatmap widget and the headless live view.
+
+Colour mode draws half blocks ("▀"): the foreground colours the upper data
+row and the background the lower one, so each character shows two rows and
+cells come out square. Runs of equal cells become one Segment, and styles
+come from a per-palette cache of at most 32x32 entries (Textual's style cache
+holds about a thousand), which keeps a 120x60 frame to a few milliseconds.
+Without colour, one data row per line is drawn with an ASCII ramp.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from rich.color import Color
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.segment import Segment
+from rich.style import Style
+
+from themes.colormaps import ASCII_RAMP, COLORMAPS, DIVERGING, LEVELS, SEQUENTIAL, quantize, value_range
+
+UPPER_HALF = "▀"
+
+
+class Palette:
+    """A colour map's styles, cached per (upper, lower) level pair."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.colours = [Color.from_rgb(*map(int, rgb)) for rgb in COLORMAPS[name]]
+        self._pairs: dict[int, Style] = {}
+
+    def pair(self, code: int) -> Style:
+        style = self._pairs.get(code)
+        if style is None:
+            upper, lower = divmod(code, LEVELS)
+            style = Style(color=self.colours[upper], bgcolor=self.colours[lower])
+            self._pairs[code] = style
+        return style
+
+    def solid(self, level: int) -> Style:
+        return self.pair(level * LEVELS + level)
+
+
+@lru_cache(maxsize=8)
+def palette(name: str) -> Palette:
+    return Palette(name)
+
+
+def default_cmap(signed: bool) -> str:
+    return DIVERGING[0] if signed else SEQUENTIAL[0]
+
+
+def fit(shape: tuple[int, int], width: int, rows: int) -> tuple[int, int]:
+    """The largest (columns, data rows) within width x rows that keeps the field's aspect."""
+    h, w = shape
+    scale = min(width / w, rows / h)
+    return max(1, min(width, round(w * scale))), max(1, min(rows, round(h * scale)))
+
+
+def _resample(data: np.ndarray, cols: int, rows: int) -> np.ndarray:
+    """Nearest-neighbour resampling: cheap, and faithful to sharp features."""
+    h, w = data.shape
+    yi = (np.arange(rows) * h // rows).clip(0, h - 1)
+    xi = (np.arange(cols) * w // cols).clip(0, w - 1)
+    return data[np.ix_(yi, xi)]
+
+
+def _runs(codes: np.ndarray) -> list[tuple[int, int]]:
+    """(code, length) for each run of equal codes in a row."""
+    starts = np.flatnonzero(np.diff(codes, prepend=codes[0] - 1))
+    lengths = np.diff(np.append(starts, codes.size))
+    return list(zip(codes[starts].tolist(), lengths.tolist(), strict=True))
+
+
+def render_lines(
+    data: np.ndarray,
+    width: int,
+    height: int,
+    cmap: str,
+    vrange: tuple[float, float],
+    colour: bool = True,
+) -> list[list[Segment]]:
+    """``height`` lines of at most ``width`` cells showing ``data``, centred."""
+    if width < 1 or height < 1 or data.size == 0:
+        return []
+    vmin, vmax = vrange
+    rows_per_line = 2 if colour else 1
+    cols, rows = fit(data.shape, width, height * rows_per_line)
+    rows += rows % rows_per_line  # half blocks draw rows in pairs
+    grid = _resample(np.asarray(data, dtype=np.float64), cols, rows)
+    pad_left = (width - cols) // 2
+    left = [Segment(" " * pad_left)] if pad_left else []
+    lines: list[list[Segment]] = []
+    if colour:
+        levels = quantize(grid, vmin, vmax)
+        codes = levels[0::2] * LEVELS + levels[1::2]
+        pal = palette(cmap)
+        for row in codes:
+            lines.append(left + [Segment(UPPER_HALF * n, pal.pair(c)) for c, n in _runs(row)])
+    else:
+        levels = quantize(grid, vmin, vmax, len(ASCII_RAMP))
+        for row in levels:
+            lines.append(left + [Segment("".join(ASCII_RAMP[i] for i in row))])
+    return lines
+
+
+def colour_bar(width: int, cmap: str, vrange: tuple[float, float], colour: bool = True) -> list[Segment]:
+    """``min ▮▮▮…▮ max`` in one line of ``width`` cells."""
+    low, high = f"{vrange[0]:.3g} ", f" {vrange[1]:.3g}"
+    bar = max(0, width - len(low) - len(high))
+    if not colour:
+        ramp = "".join(ASCII_RAMP[i * len(ASCII_RAMP) // max(bar, 1)] for i in range(bar))
+        return [Segment(low), Segment(ramp), Segment(high)]
+    pal = palette(cmap)
+    cells = [Segment(" ", pal.solid(i * LEVELS // max(bar, 1))) for i in range(bar)]
+    return [Segment(low), *cells, Segment(high)]
+
+
+class HeatmapRenderable:
+    """A Rich renderable of a field with its colour bar (used by the headless live view)."""
+
+    def __init__(self, data: np.ndarray, height: int, signed: bool = False, title: str = ""):
+        self.data = data
+        self.height = height
+        self.signed = signed
+        self.title = title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        colour = not console.no_color and console.color_system is not None
+        cmap = default_cmap(self.signed)
+        vrange = value_range(self.data, self.signed)
+        width = min(options.max_width, 2 * self.height * 2)
+        if self.title:
+            yield Segment(self.title)
+            yield Segment.line()
+        for line in render_lines(self.data, width, self.height, cmap, vrange, colour):
+            yield from line
+            yield Segment.line()
+        yield from colour_bar(width, cmap, vrange, colour)
+        yield Segment.line()
