@@ -187,4 +187,5 @@ LAB = Lab(
     run="labs.pde:run",
     key_metric="mass",
     steps=lambda p: p.steps,
+    charts=("mass", "max"),
 )

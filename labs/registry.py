@@ -30,6 +30,7 @@ class Lab:
     run: str  # "module:function", imported only where the run executes
     key_metric: str | None = None  # the metric `meetup-lab runs` shows
     steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
+    charts: tuple[str, ...] = ()  # metrics the run screen charts first
 
     def total_steps(self, params: Any) -> int | None:
         return self.steps(params) if self.steps else None

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from labs import events as ev
 from labs.devices import cuda_visible_devices
 from labs.params import to_dict
 from labs.recording import OUTPUT, RunRecord
-from labs.registry import Lab
+from labs.registry import Lab, get_lab
 
 CANCEL_GRACE_S = 0.8
 
@@ -36,6 +37,30 @@ _SIGNALS = {
     signal.SIGILL: "illegal instruction (SIGILL)",
     signal.SIGTERM: "terminated (SIGTERM)",
 }
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What to run: everything needed to start (or restart) a run."""
+
+    lab: Lab
+    params: Any
+    device: str = "auto"
+    seed: int = 0
+    lab_ref: str | None = None  # how the lab was named, if not by its built-in name
+
+    def start(self, runs_dir: Path) -> Run:
+        run = Run(
+            self.lab, self.params, runs_dir=runs_dir, device=self.device, seed=self.seed, lab_ref=self.lab_ref
+        )
+        return run.start()
+
+    @classmethod
+    def from_record(cls, record: RunRecord) -> RunRequest:
+        """The request that made a recorded run, to run it again."""
+        meta = record.meta
+        lab = get_lab(meta["lab_ref"])
+        return cls(lab, lab.build_params(meta["params"]), meta["device"], meta["seed"], meta["lab_ref"])
 
 
 class Run:

@@ -17,6 +17,7 @@ from labs.devices import check_device
 from labs.params import ParamError, parse_assignments
 from labs.recording import find_run, list_runs
 from labs.registry import Lab, all_labs, get_lab
+from labs.runner import RunRequest
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 
@@ -103,17 +104,17 @@ def run(
     if json_ and not headless:
         fail("--json goes with --headless")
     folder = paths.runs_dir(runs_dir)
+    request = RunRequest(the_lab, values, device, seed, lab)
     if not headless:
-        _open_tui(runs_dir, start=(the_lab, values, device, seed, lab))
+        _open_tui(runs_dir, start=request)
         return
-    from labs.runner import Run
     from tui.headless import follow
 
     try:
-        the_run = Run(the_lab, values, runs_dir=folder, device=device, seed=seed, lab_ref=lab)
+        the_run = request.start(folder)
     except OSError as exc:
         fail(f"cannot record the run in {folder}: {exc.strerror or exc}")
-    status = follow(the_run.start(), mode="json" if json_ else "auto")
+    status = follow(the_run, mode="json" if json_ else "auto")
     raise typer.Exit({"finished": 0, "cancelled": EXIT_CANCELLED}.get(status, EXIT_FAILED))
 
 

@@ -1,0 +1,100 @@
+"""The Textual app and its factory, shared by the CLI and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from labs.recording import RunRecord
+from labs.registry import get_lab
+from labs.runner import RunRequest
+from themes.builtin import DEFAULT_THEME, THEMES
+from tui import config
+from tui.screens.form import FormScreen
+from tui.screens.help import HelpScreen
+from tui.screens.history import HistoryScreen
+from tui.screens.menu import MenuScreen
+from tui.screens.run import RunScreen
+
+
+class MeetupLabApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "meetup-lab"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("t", "next_theme", "Theme"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        runs_dir: Path,
+        start: RunRequest | None = None,
+        replay: RunRecord | None = None,
+        config_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir
+        self._start = start
+        self._replay = replay
+        self._config_path = config_path
+        for theme in THEMES:
+            self.register_theme(theme)
+        saved = config.load(config_path).get("theme")
+        self.theme = saved if saved in {t.name for t in THEMES} else DEFAULT_THEME
+
+    def on_mount(self) -> None:
+        self.push_screen(MenuScreen())
+        if self._start is not None:
+            self.push_screen(RunScreen(self.runs_dir, request=self._start))
+        elif self._replay is not None:
+            self.push_screen(RunScreen(self.runs_dir, record=self._replay))
+
+    def watch_theme(self, theme: str) -> None:
+        settings = config.load(self._config_path)
+        if settings.get("theme") != theme:
+            config.save({**settings, "theme": theme}, self._config_path)
+
+    def action_next_theme(self) -> None:
+        names = [t.name for t in THEMES]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        self.notify(f"Theme: {self.theme}")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_history(self) -> None:
+        self.push_screen(HistoryScreen(self.runs_dir))
+
+    def open_form(self, lab_name: str) -> None:
+        self.push_screen(FormScreen(get_lab(lab_name)))
+
+    def start_run(self, request: RunRequest) -> None:
+        self.push_screen(RunScreen(self.runs_dir, request=request))
+
+    def open_record(self, record: RunRecord) -> None:
+        self.push_screen(RunScreen(self.runs_dir, record=record))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        from labs.registry import all_labs
+
+        for lab in all_labs().values():
+            yield SystemCommand(f"Run lab: {lab.name}", lab.summary, partial(self.open_form, lab.name))
+        yield SystemCommand("History", "Recorded runs", self.action_history)
+
+
+def make_app(
+    runs_dir: Path,
+    start: RunRequest | None = None,
+    replay: RunRecord | None = None,
+    config_path: Path | None = None,
+) -> MeetupLabApp:
+    return MeetupLabApp(runs_dir, start=start, replay=replay, config_path=config_path)

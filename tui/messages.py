@@ -1,0 +1,16 @@
+"""Messages the run worker posts to the run screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from labs.events import Event
+
+
+@dataclass
+class RunEvent(Message):
+    """One event of the run being watched, posted from the worker thread."""
+
+    event: Event

@@ -1,0 +1,75 @@
+"""The parameter form of one lab: every parameter, the device and the seed."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Select
+
+from labs.devices import available
+from labs.params import ParamError
+from labs.registry import Lab
+from labs.runner import RunRequest
+from tui.widgets.param_field import ParamField
+
+
+class FormScreen(Screen[None]):
+    BINDINGS = [("escape", "app.pop_screen", "Back"), ("ctrl+r", "run", "Run")]
+
+    def __init__(self, lab: Lab) -> None:
+        super().__init__()
+        self.lab = lab
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="form"):
+            yield Label(f"{self.lab.title} — {self.lab.summary}", id="form-title", markup=False)
+            for spec in self.lab.specs:
+                yield ParamField(spec)
+            with Grid(id="run-options"):
+                yield Label("device", classes="param-title")
+                devices = [(d.label, d.name) for d in available()]
+                yield Select(devices, value="auto", allow_blank=False, compact=True, id="device")
+                yield Label("seed", classes="param-title")
+                yield Input(value="0", type="integer", compact=True, id="seed")
+            yield Label("", id="form-error", markup=False)
+            yield Button("Run  (Enter / Ctrl+R)", variant="primary", id="run")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.lab.name
+        self.query(Input).first().focus()
+
+    @on(Input.Changed)
+    def _check_field(self, event: Input.Changed) -> None:
+        field = next((a for a in event.input.ancestors if isinstance(a, ParamField)), None)
+        if field is not None:
+            field.validate()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#run")
+    def _submit(self) -> None:
+        self.action_run()
+
+    def action_run(self) -> None:
+        error_label = self.query_one("#form-error", Label)
+        fields = list(self.query(ParamField))
+        errors = [e for e in (f.validate() for f in fields) if e]
+        if errors:
+            error_label.update(f"Fix {len(errors)} field(s) first: {errors[0]}")
+            return
+        try:
+            params = self.lab.build_params({f.spec.name: f.text for f in fields})
+        except ParamError as exc:  # cross-field checks, such as the stable time step
+            error_label.update(str(exc))
+            return
+        try:
+            seed = int(self.query_one("#seed", Input).value or "0")
+        except ValueError:
+            error_label.update("seed must be a whole number")
+            return
+        device = str(self.query_one("#device", Select).value)
+        error_label.update("")
+        self.app.start_run(RunRequest(self.lab, params, device, seed))

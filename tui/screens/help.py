@@ -1,0 +1,45 @@
+"""The keys, one screen."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: list[tuple[str, str, str]] = [
+    ("anywhere", "?", "this help"),
+    ("anywhere", "t", "next theme (remembered)"),
+    ("anywhere", "ctrl+p", "command palette: run a lab, change theme"),
+    ("anywhere", "q / ctrl+q", "quit"),
+    ("menu", "↑ ↓ / j k, Enter", "choose a lab"),
+    ("menu", "h", "history of runs"),
+    ("form", "Tab / shift+Tab", "next / previous field"),
+    ("form", "Enter / ctrl+r", "run with these parameters"),
+    ("form", "escape", "back"),
+    ("run", "c", "cancel the run"),
+    ("run", "r", "run again with the same parameters"),
+    ("run", "s", "save the heatmap as a PNG in the run folder"),
+    ("run", "escape", "back (once the run has ended)"),
+    ("history", "Enter", "open the run"),
+    ("history", "f5", "reload"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        ("escape", "dismiss", "Close"),
+        ("question_mark", "dismiss", "Close"),
+        ("q", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="meetup-lab keys", expand=True)
+        table.add_column("where", style="bold")
+        table.add_column("key")
+        table.add_column("does")
+        for where, key, does in KEYS:
+            table.add_row(where, key, does)
+        with VerticalScroll(id="help-body"):
+            yield Static(table)

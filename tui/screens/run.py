@@ -1,0 +1,179 @@
+"""The run screen: a live run, or a recorded one replayed from disk.
+
+Both read a stream of events on a worker thread (the live run's pipe, or the
+record's ``events.jsonl``) and post them here as :class:`RunEvent` messages,
+so a replay shows exactly what the live run showed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, RichLog
+
+from labs import events as ev
+from labs.png import write_heatmap_png
+from labs.recording import RunRecord
+from labs.registry import get_lab
+from labs.runner import Run, RunRequest
+from tui.heatmap_render import default_cmap
+from tui.messages import RunEvent
+from tui.widgets.device_panel import DevicePanel
+from tui.widgets.heatmap import Heatmap
+from tui.widgets.metric_charts import MetricCharts
+from tui.widgets.metrics_panel import MetricsPanel
+from tui.widgets.run_status import RunStatus
+
+
+class RunScreen(Screen[None]):
+    BINDINGS = [
+        ("c", "cancel", "Cancel"),
+        ("r", "rerun", "Rerun"),
+        ("s", "snapshot", "Save heatmap"),
+        ("escape", "back", "Back"),
+    ]
+
+    def __init__(
+        self, runs_dir: Path, request: RunRequest | None = None, record: RunRecord | None = None
+    ) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir
+        self.request = request
+        self.record = record
+        self.active_run: Run | None = None
+        self.frame: ev.Frame | None = None
+        self.ended = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="run-body"):
+            with Vertical(id="heatmap-panel"):
+                yield Heatmap(id="heatmap")
+            with VerticalScroll(id="side"):
+                yield RunStatus()
+                yield MetricsPanel(id="metrics")
+                yield MetricCharts(self._charts())
+                yield DevicePanel(id="devices")
+        yield RichLog(id="log", wrap=True, markup=False, highlight=False, max_lines=2000)
+        yield Footer()
+
+    def _charts(self) -> tuple[str, ...]:
+        if self.request is not None:
+            return self.request.lab.charts
+        try:
+            assert self.record is not None
+            return get_lab(self.record.meta["lab_ref"]).charts
+        except LookupError:  # a lab that is no longer installed: chart what comes
+            return ()
+
+    def on_mount(self) -> None:
+        self.query_one("#heatmap-panel").border_title = "heatmap"
+        self.query_one("#side").border_title = "run"
+        self.query_one("#log").border_title = "log"
+        if self.record is not None:
+            self.sub_title = f"{self.record.run_id} (recorded)"
+            self._follow(self.record.events())
+        elif self.request is not None:
+            self._start()
+
+    def _start(self) -> None:
+        assert self.request is not None
+        try:
+            self.active_run = self.request.start(self.runs_dir)
+        except OSError as exc:
+            self._apply(ev.Failed(kind="start", reason=f"cannot start the run: {exc}"))
+            return
+        self.record = self.active_run.record
+        self.sub_title = self.active_run.run_id
+        self._follow(self.active_run.events())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="follow run")
+    def _follow(self, events: Iterable[ev.Event]) -> None:
+        # post_message is thread-safe and, unlike call_from_thread, never blocks.
+        for event in events:
+            self.post_message(RunEvent(event))
+
+    @on(RunEvent)
+    def _on_run_event(self, message: RunEvent) -> None:
+        self._apply(message.event)
+
+    def _apply(self, event: ev.Event) -> None:
+        status = self.query_one(RunStatus)
+        log = self.query_one("#log", RichLog)
+        if isinstance(event, ev.Started):
+            status.set(status="running", total=event.total_steps, elapsed=event.time)
+            log.write(f"{event.time:6.1f}s started {event.lab} on {event.device}, seed {event.seed}")
+        elif isinstance(event, ev.Metric):
+            status.set(step=event.step, elapsed=event.time)
+            self.query_one(MetricsPanel).show(event.step, event.values)
+            self.query_one(MetricCharts).add(event.values)
+        elif isinstance(event, ev.Frame):
+            self.frame = event
+            self.query_one(Heatmap).show(event.data, event.signed)
+            self.query_one("#heatmap-panel").border_title = f"{event.name} · step {event.step}"
+        elif isinstance(event, ev.Log):
+            log.write(f"{event.time:6.1f}s {event.message}")
+        elif isinstance(event, ev.Artifact):
+            log.write(f"{event.time:6.1f}s wrote {event.path}: {event.description}")
+        elif isinstance(event, ev.DeviceSample):
+            status.set(elapsed=event.time)
+            self.query_one(DevicePanel).show(event)
+        elif isinstance(event, ev.TERMINAL):
+            self.ended = True
+            status.set(status=ev.STATUS[type(event)], elapsed=event.time)
+            if isinstance(event, ev.Finished):
+                result = ", ".join(
+                    f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in event.summary.items()
+                )
+                log.write(f"{event.time:6.1f}s finished: {result}")
+            else:
+                log.write(f"{event.time:6.1f}s {ev.STATUS[type(event)]}: {event.reason}")
+                for line in getattr(event, "log_tail", ())[-8:]:
+                    log.write(f"    {line}")
+
+    def action_cancel(self) -> None:
+        if self.active_run is None or self.ended:
+            self.notify("No run in progress.", severity="warning")
+            return
+        self.active_run.cancel()
+        self.query_one(RunStatus).set(status="cancelling")
+
+    def action_rerun(self) -> None:
+        if not self.ended:
+            self.notify("The run is still going: cancel it first (c).", severity="warning")
+            return
+        request = self.request
+        if request is None and self.record is not None:
+            try:
+                request = RunRequest.from_record(self.record)
+            except (LookupError, ValueError) as exc:
+                self.notify(f"Cannot rerun: {exc}", severity="error")
+                return
+        if request is not None:
+            self.app.switch_screen(RunScreen(self.runs_dir, request=request))
+
+    def action_snapshot(self) -> None:
+        if self.frame is None or self.record is None:
+            self.notify("No heatmap to save yet.", severity="warning")
+            return
+        folder = self.record.path / "artifacts"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"snapshot-{self.frame.name}-{self.frame.step}.png"
+        write_heatmap_png(path, self.frame.data, default_cmap(self.frame.signed), self.frame.signed)
+        self.notify(f"Saved {path}")
+
+    def action_back(self) -> None:
+        if self.active_run is not None and not self.ended:
+            self.notify("The run is still going: cancel it first (c).", severity="warning")
+            return
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        # Leaving the app mid-run must not leave an orphaned run behind.
+        if self.active_run is not None and not self.ended:
+            self.active_run.kill()

@@ -1,0 +1,65 @@
+"""One parameter in the form: its name, type and default, an input, and its help or error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select, Switch
+
+from labs.params import ParamError, ParamSpec
+
+
+class ParamField(Vertical):
+    DEFAULT_CSS = """
+    ParamField { height: auto; layout: grid; grid-size: 2; grid-columns: 30 1fr; }
+    ParamField .param-title { text-style: bold; }
+    ParamField .param-help { color: $text-muted; column-span: 2; padding-left: 2; }
+    ParamField.-invalid .param-help { color: $error; }
+    ParamField Input, ParamField Select { width: 1fr; max-width: 40; }
+    """
+
+    def __init__(self, spec: ParamSpec, value: Any = None) -> None:
+        super().__init__(id=f"param-{spec.name}")
+        self.spec = spec
+        self.initial = spec.default if value is None else value
+
+    def compose(self) -> ComposeResult:
+        spec = self.spec
+        yield Label(f"{spec.name} ({spec.type_name})", classes="param-title", markup=False)
+        if spec.choices:
+            yield Select(
+                [(c, c) for c in spec.choices],
+                value=self.initial,
+                allow_blank=False,
+                compact=True,
+                id="value",
+            )
+        elif spec.type is bool:
+            yield Switch(value=bool(self.initial), id="value")
+        else:
+            yield Input(value=str(self.initial), compact=True, id="value")
+        yield Label(self.help_text, classes="param-help", markup=False)
+
+    @property
+    def help_text(self) -> str:
+        return f"{self.spec.help} ({self.spec.allowed})"
+
+    @property
+    def text(self) -> str:
+        widget = self.query_one("#value")
+        if isinstance(widget, Switch):
+            return "true" if widget.value else "false"
+        return str(widget.value)
+
+    def validate(self) -> str | None:
+        """Check this field alone; show and return the error, if any."""
+        try:
+            self.spec.parse(self.text)
+            error = None
+        except ParamError as exc:
+            error = str(exc)
+        self.set_class(error is not None, "-invalid")
+        self.query_one(".param-help", Label).update(error or self.help_text)
+        return error
