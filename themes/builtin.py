@@ -52,6 +52,8 @@ MEETUP_CONTRAST = Theme(
     boost="ansi_default",
     dark=True,
     variables={
+        "ansi-background": "ansi_black",
+        "ansi-foreground": "ansi_bright_white",
         "border-blurred": "ansi_white",
         "block-cursor-foreground": "ansi_black",
         "block-cursor-background": "ansi_bright_cyan",

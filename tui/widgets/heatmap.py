@@ -53,9 +53,9 @@ class Heatmap(Widget):
     def render_line(self, y: int) -> Strip:
         self._render()
         if y < len(self._strips) - 1:
-            return self._strips[y].extend_cell_length(self.size.width)
+            return self._strips[y].extend_cell_length(self.size.width, self.rich_style)
         if self._strips and y == self.size.height - 1:
-            return self._strips[-1].extend_cell_length(self.size.width)
+            return self._strips[-1].extend_cell_length(self.size.width, self.rich_style)
         if self.data is None and y == self.size.height // 2:
             text = "no frame yet".center(self.size.width)
             return Strip([Segment(text, self.rich_style)])

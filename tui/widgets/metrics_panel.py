@@ -15,7 +15,10 @@ class MetricsPanel(Static):
     MetricsPanel { height: auto; }
     """
 
+    values: dict[str, float] = {}
+
     def show(self, step: int, values: dict[str, float]) -> None:
+        self.values = values
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold")
         table.add_column(justify="right")
