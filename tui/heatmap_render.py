@@ -25,23 +25,25 @@ UPPER_HALF = "▀"
 
 
 class Palette:
-    """A colour map's styles, cached per (upper, lower) level pair."""
+    """A colour map's styles: one per (upper, lower) level pair, made once."""
 
     def __init__(self, name: str):
         self.name = name
-        self.colours = [Color.from_rgb(*map(int, rgb)) for rgb in COLORMAPS[name]]
-        self._pairs: dict[int, Style] = {}
+        colours = [Color.from_rgb(*map(int, rgb)) for rgb in COLORMAPS[name]]
+        self.pairs = [Style(color=upper, bgcolor=lower) for upper in colours for lower in colours]
+        self._runs: dict[tuple[int, int], Segment] = {}
 
-    def pair(self, code: int) -> Style:
-        style = self._pairs.get(code)
-        if style is None:
-            upper, lower = divmod(code, LEVELS)
-            style = Style(color=self.colours[upper], bgcolor=self.colours[lower])
-            self._pairs[code] = style
-        return style
+    def run(self, code: int, length: int) -> Segment:
+        """The segment for ``length`` equal cells: made once, then reused frame after frame."""
+        segment = self._runs.get((code, length))
+        if segment is None:
+            if len(self._runs) > 200_000:
+                self._runs.clear()
+            segment = self._runs[code, length] = Segment(UPPER_HALF * length, self.pairs[code])
+        return segment
 
     def solid(self, level: int) -> Style:
-        return self.pair(level * LEVELS + level)
+        return self.pairs[level * LEVELS + level]
 
 
 @lru_cache(maxsize=8)
@@ -68,13 +70,6 @@ def _resample(data: np.ndarray, cols: int, rows: int) -> np.ndarray:
     return data[np.ix_(yi, xi)]
 
 
-def _runs(codes: np.ndarray) -> list[tuple[int, int]]:
-    """(code, length) for each run of equal codes in a row."""
-    starts = np.flatnonzero(np.diff(codes, prepend=codes[0] - 1))
-    lengths = np.diff(np.append(starts, codes.size))
-    return list(zip(codes[starts].tolist(), lengths.tolist(), strict=True))
-
-
 def render_lines(
     data: np.ndarray,
     width: int,
@@ -93,17 +88,25 @@ def render_lines(
     grid = _resample(np.asarray(data, dtype=np.float64), cols, rows)
     pad_left = (width - cols) // 2
     left = [Segment(" " * pad_left)] if pad_left else []
-    lines: list[list[Segment]] = []
     if colour:
         levels = quantize(grid, vmin, vmax)
         codes = levels[0::2] * LEVELS + levels[1::2]
-        pal = palette(cmap)
-        for row in codes:
-            lines.append(left + [Segment(UPPER_HALF * n, pal.pair(c)) for c, n in _runs(row)])
+        # Runs of equal cells over the whole frame at once; a run never crosses a line.
+        flat = codes.ravel()
+        change = np.ones(flat.size, dtype=bool)
+        change[1:] = flat[1:] != flat[:-1]
+        change[::cols] = True
+        starts = np.flatnonzero(change)
+        lengths = np.diff(np.append(starts, flat.size))
+        run = palette(cmap).run
+        lines = [list(left) for _ in range(codes.shape[0])]
+        for line, code, length in zip(
+            (starts // cols).tolist(), flat[starts].tolist(), lengths.tolist(), strict=True
+        ):
+            lines[line].append(run(code, length))
     else:
         levels = quantize(grid, vmin, vmax, len(ASCII_RAMP))
-        for row in levels:
-            lines.append(left + [Segment("".join(ASCII_RAMP[i] for i in row))])
+        lines = [left + [Segment("".join(ASCII_RAMP[i] for i in row))] for row in levels]
     return lines
 
 

@@ -1,0 +1,5 @@
+"""`python -m tui` is `meetup-lab`."""
+
+from tui.cli import main
+
+main()
