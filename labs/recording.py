@@ -135,6 +135,22 @@ class RunRecord:
                 except (ValueError, KeyError, TypeError):
                     continue
 
+    def last_event(self) -> ev.Event | None:
+        """The last complete event line, read from the end of the file."""
+        try:
+            with open(self.path / EVENTS, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 65536))
+                tail = f.read().decode("utf-8", "replace")
+        except OSError:
+            return None
+        for line in reversed(tail.splitlines()):
+            try:
+                return ev.from_json(line)
+            except (ValueError, KeyError, TypeError):
+                continue
+        return None
+
     @property
     def summary(self) -> dict[str, Any] | None:
         return _read_json(self.path / SUMMARY)

@@ -85,6 +85,10 @@ class Run:
         self._proc: subprocess.Popen[str] | None = None
         self._cancel_requested = threading.Event()
         self._t0 = 0.0
+        self._metrics: dict[str, float] = {}
+        self._peak_rss = 0.0
+        self._terminal: ev.Event | None = None
+        self._finish_lock = threading.Lock()
 
     @property
     def run_id(self) -> str:
@@ -122,28 +126,32 @@ class Run:
         """The run's events until and including exactly one terminal event."""
         proc = self._require()
         assert proc.stdout is not None
-        metrics: dict[str, float] = {}
-        peak_rss = 0.0
-        terminal: ev.Event | None = None
         for line in proc.stdout:
             try:
                 event = ev.from_json(line)
             except (ValueError, KeyError, TypeError):
                 continue  # a line torn by a dying child
             if isinstance(event, ev.Metric):
-                metrics.update(event.values)
+                self._metrics.update(event.values)
             elif isinstance(event, ev.DeviceSample) and event.process_rss_mb:
-                peak_rss = max(peak_rss, event.process_rss_mb)
+                self._peak_rss = max(self._peak_rss, event.process_rss_mb)
             elif isinstance(event, ev.TERMINAL):
-                terminal = event
                 continue  # held back until the process has exited and its summary is on disk
             yield event
-        returncode = proc.wait()
-        if terminal is None:
-            terminal = self._verdict(returncode, peak_rss)
-            self.record.append(terminal)
-            self.record.write_summary(terminal, metrics, {})
-        yield terminal
+        yield self._finish(proc.wait())
+
+    def _finish(self, returncode: int) -> ev.Event:
+        """The run's terminal event, recorded exactly once whoever gets here first."""
+        with self._finish_lock:
+            if self._terminal is None:
+                last = self.record.last_event()
+                if isinstance(last, ev.TERMINAL) and self.record.summary is not None:
+                    self._terminal = last  # the run ended itself and said how
+                else:
+                    self._terminal = self._verdict(returncode, self._peak_rss)
+                    self.record.append(self._terminal)
+                    self.record.write_summary(self._terminal, self._metrics, {})
+            return self._terminal
 
     def _verdict(self, returncode: int, peak_rss: float) -> ev.Event:
         """The terminal event for a child that died without sending one."""
@@ -179,6 +187,12 @@ class Run:
         timer = threading.Timer(grace, self.kill)
         timer.daemon = True
         timer.start()
+
+    def stop(self) -> ev.Event:
+        """Stop at once (the app is closing) and record the run as cancelled."""
+        self._cancel_requested.set()
+        self.kill()
+        return self._finish(self._require().wait())
 
     def kill(self) -> None:
         proc = self._require()

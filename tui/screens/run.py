@@ -34,9 +34,11 @@ class RunScreen(Screen[None]):
     BINDINGS = [
         ("c", "cancel", "Cancel"),
         ("r", "rerun", "Rerun"),
-        ("s", "snapshot", "Save heatmap"),
+        ("s", "snapshot", "Save PNG"),
         ("escape", "back", "Back"),
     ]
+    # Below 30 lines (80x24 over SSH) the side panel and log tighten up.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     def __init__(
         self, runs_dir: Path, request: RunRequest | None = None, record: RunRecord | None = None
@@ -57,8 +59,8 @@ class RunScreen(Screen[None]):
             with VerticalScroll(id="side"):
                 yield RunStatus()
                 yield MetricsPanel(id="metrics")
-                yield MetricCharts(self._charts())
                 yield DevicePanel(id="devices")
+                yield MetricCharts(self._charts())
         yield RichLog(id="log", wrap=True, markup=False, highlight=False, max_lines=2000)
         yield Footer()
 
@@ -174,6 +176,7 @@ class RunScreen(Screen[None]):
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
-        # Leaving the app mid-run must not leave an orphaned run behind.
+        # Quitting mid-run stops the run and records it as cancelled, now:
+        # the app may exit before the worker thread would have recorded it.
         if self.active_run is not None and not self.ended:
-            self.active_run.kill()
+            self.active_run.stop()

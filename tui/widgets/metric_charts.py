@@ -15,6 +15,7 @@ class MetricCharts(Vertical):
     DEFAULT_CSS = """
     MetricCharts { height: auto; }
     MetricCharts Sparkline { height: 2; }
+    MetricCharts .chart-label { width: 1fr; }
     """
 
     def __init__(self, preferred: tuple[str, ...] = (), max_charts: int = 2) -> None:
