@@ -82,11 +82,16 @@ def render_lines(
     if width < 1 or height < 1 or data.size == 0:
         return []
     vmin, vmax = vrange
-    rows_per_line = 2 if colour else 1
-    cols, rows = fit(data.shape, width, height * rows_per_line)
-    rows += rows % rows_per_line  # half blocks draw rows in pairs
+    # A character cell is about twice as tall as wide: half blocks draw two data
+    # rows per cell; the ASCII ramp draws each data cell two characters wide.
+    if colour:
+        cols, rows = fit(data.shape, width, 2 * height)
+        rows += rows % 2
+    else:
+        cols, rows = fit(data.shape, width // 2, height)
     grid = _resample(np.asarray(data, dtype=np.float64), cols, rows)
-    pad_left = (width - cols) // 2
+    drawn = cols if colour else 2 * cols
+    pad_left = (width - drawn) // 2
     left = [Segment(" " * pad_left)] if pad_left else []
     if colour:
         levels = quantize(grid, vmin, vmax)
@@ -106,7 +111,7 @@ def render_lines(
             lines[line].append(run(code, length))
     else:
         levels = quantize(grid, vmin, vmax, len(ASCII_RAMP))
-        lines = [left + [Segment("".join(ASCII_RAMP[i] for i in row))] for row in levels]
+        lines = [left + [Segment("".join(ASCII_RAMP[i] * 2 for i in row))] for row in levels]
     return lines
 
 
@@ -135,7 +140,10 @@ class HeatmapRenderable:
         colour = not console.no_color and console.color_system is not None
         cmap = default_cmap(self.signed)
         vrange = value_range(self.data, self.signed)
-        width = min(options.max_width, 2 * self.height * 2)
+        cols = fit(
+            self.data.shape, options.max_width // (1 if colour else 2), self.height * (2 if colour else 1)
+        )[0]
+        width = cols if colour else 2 * cols
         if self.title:
             yield Segment(self.title)
             yield Segment.line()
