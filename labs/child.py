@@ -16,11 +16,13 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Generator
 from typing import Any, TextIO
 
 from labs import events as ev
 from labs.context import RunContext
 from labs.devices import Sampler
+from labs.params import ParamError
 from labs.recording import OUTPUT, RunRecord
 from labs.registry import get_lab
 from labs.tensorboard import ScalarWriter
@@ -114,50 +116,63 @@ def _classify(exc: BaseException) -> str:
     return "exception"
 
 
+def _drive(
+    steps: Generator[ev.Event, None, dict[str, Any]],
+    cancel: threading.Event,
+    why: list[str],
+    emitter: Emitter,
+) -> tuple[ev.Event, dict[str, Any]]:
+    """Forward the lab's events until it returns or is cancelled."""
+    while True:
+        if cancel.is_set():
+            steps.close()
+            return _stopped(why), {}
+        try:
+            event = next(steps)
+        except StopIteration as stop:
+            result = stop.value or {}
+            # A lab that saw ctx.cancelled and returned early was stopped, not finished.
+            return (_stopped(why) if cancel.is_set() else ev.Finished(summary=result)), result
+        emitter.emit(event)
+
+
 def run(record: RunRecord) -> int:
     meta = record.meta
     pipe = _redirect_output(record)
     cancel = threading.Event()
     why: list[str] = []
     threading.Thread(target=_watch_stdin, args=(cancel, why), daemon=True).start()
-    lab = get_lab(meta["lab_ref"])
     ctx = RunContext(record.path, meta["seed"], meta["device"], cancel)
     emitter = Emitter(record, pipe, ScalarWriter(record.path / "tensorboard"))
     sampler = Sampler(os.getpid(), emitter.emit)
     terminal: ev.Event
     result: dict[str, Any] = {}
     try:
+        lab = get_lab(meta["lab_ref"])
         params = lab.build_params(meta["params"])
-        emitter.emit(
-            ev.Started(
-                lab=lab.name,
-                run_id=record.run_id,
-                params=meta["params"],
-                device=meta["device"],
-                seed=meta["seed"],
-                total_steps=lab.total_steps(params),
+    except (LookupError, ParamError) as exc:
+        print(f"the run could not start: {exc}", file=sys.stderr, flush=True)
+        terminal = ev.Failed(kind="start", reason=str(exc), log_tail=record.log_tail())
+    else:
+        try:
+            emitter.emit(
+                ev.Started(
+                    lab=lab.name,
+                    run_id=record.run_id,
+                    params=meta["params"],
+                    device=meta["device"],
+                    seed=meta["seed"],
+                    total_steps=lab.total_steps(params),
+                )
             )
-        )
-        sampler.start()
-        _setup_tensorflow(meta["device"], meta["seed"])
-        steps = lab.load_run()(params, ctx)
-        while True:
-            if cancel.is_set():
-                steps.close()
-                terminal = _stopped(why)
-                break
-            try:
-                event = next(steps)
-            except StopIteration as stop:
-                result = stop.value or {}
-                terminal = ev.Finished(summary=result)
-                break
-            emitter.emit(event)
-    except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
-        traceback.print_exc()
-        terminal = ev.Failed(
-            kind=_classify(exc), reason=f"{type(exc).__name__}: {exc}", log_tail=record.log_tail()
-        )
+            sampler.start()
+            _setup_tensorflow(meta["device"], meta["seed"])
+            terminal, result = _drive(lab.load_run()(params, ctx), cancel, why, emitter)
+        except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
+            traceback.print_exc()
+            terminal = ev.Failed(
+                kind=_classify(exc), reason=f"{type(exc).__name__}: {exc}", log_tail=record.log_tail()
+            )
     sampler.stop()
     terminal = emitter.emit(terminal)
     record.write_summary(terminal, emitter.metrics, result)

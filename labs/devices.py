@@ -132,7 +132,10 @@ class Sampler:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop and wait: no sample may be emitted after this returns."""
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
     def sample(self) -> DeviceSample:
         try:

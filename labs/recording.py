@@ -51,6 +51,7 @@ class RunInfo:
     lab: str
     status: str
     started: str
+    started_unix: float
     duration: float | None
     key_metric: str
     path: Path
@@ -202,6 +203,7 @@ class RunRecord:
             lab=meta["lab"],
             status=self.status(),
             started=meta["started_at"],
+            started_unix=meta.get("started_unix", 0.0),
             duration=summary.get("duration"),
             key_metric=", ".join(f"{k}={v:.4g}" for k, v in key.items()) or "-",
             path=self.path,
@@ -226,7 +228,7 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
                 infos.append(RunRecord(path).info())
             except (LookupError, KeyError):
                 continue
-    return sorted(infos, key=lambda info: info.run_id, reverse=True)
+    return sorted(infos, key=lambda info: (info.started_unix, info.run_id), reverse=True)
 
 
 def find_run(runs_dir: Path, ref: str) -> RunRecord:

@@ -8,6 +8,8 @@ inside the lab's run function, in the run's own process.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +69,10 @@ def get_lab(name: str) -> Lab:
     if name in labs:
         return labs[name]
     if ":" in name:
+        # Like `python -m`, look in the current folder too (the console script's
+        # sys.path does not); the run's process inherits this sys.path.
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         try:
             lab = _resolve(name)
         except (ImportError, AttributeError) as exc:

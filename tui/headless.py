@@ -150,13 +150,17 @@ def print_summary(record: RunRecord, console: Console | None = None) -> None:
     console = console or Console()
     meta, summary = record.meta, record.summary or {}
     status = record.status()
-    console.print(f"run {record.run_id} ({meta['lab']}, device {meta['device']}, seed {meta['seed']})")
+    console.print(
+        f"run {record.run_id} ({meta['lab']}, device {meta['device']}, seed {meta['seed']})",
+        markup=False,
+        soft_wrap=True,
+    )
     line = f"status: {status}"
     if "duration" in summary:
         line += f" after {summary['duration']:.1f}s"
     if summary.get("reason"):
         line += f" — {summary['reason']}"
-    console.print(line, markup=False, highlight=False)
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
     result = summary.get("result") or summary.get("metrics") or {}
     if result:
         console.print(_metrics_table(result))
@@ -165,5 +169,6 @@ def print_summary(record: RunRecord, console: Console | None = None) -> None:
         if tail:
             console.print("last log lines:", markup=False)
             for log_line in tail:
-                console.print(f"  {log_line}", markup=False, highlight=False)
-    console.print(f"run folder: {record.path}", markup=False, highlight=False)
+                console.print(f"  {log_line}", markup=False, highlight=False, soft_wrap=True)
+    # One line whatever the width, so scripts and copy-paste get the whole path.
+    console.print(f"run folder: {record.path}", markup=False, highlight=False, soft_wrap=True)
