@@ -1,0 +1,188 @@
+"""Events survive their one-line JSON form (what runs record and --json prints)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from labs import events as ev
+
+SIMPLE_EVENTS = [
+    ev.Started(
+        lab="pde", run_id="r1", params={"grid": 32, "dt": 0.2, "boundary": "fixed"}, device="cpu", seed=3
+    ),
+    ev.Started(lab="ok", run_id="r2", params={}, device="gpu:0", seed=0, total_steps=200, time=0.5),
+    ev.Metric(step=7, values={"loss": 0.125, "acc": 1.0}, time=1.25),
+    ev.Metric(step=0, values={}),
+    ev.Log(message="héllo — wörld\nsecond line"),
+    ev.Log(message="careful", level="warning", time=2.0),
+    ev.Artifact(path="artifacts/u.npy", description="final field u", time=3.0),
+    ev.DeviceSample(
+        process_cpu_pct=150.5,
+        process_rss_mb=512.0,
+        machine_cpu_pct=12.5,
+        machine_ram_pct=40.0,
+        gpus=(
+            ev.GpuSample(index=0, name="H100", util_pct=99.0, mem_used_mb=1024.0, mem_total_mb=81559.0),
+            ev.GpuSample(index=1, name="N/A", util_pct=None, mem_used_mb=None, mem_total_mb=None),
+        ),
+        time=0.75,
+    ),
+    ev.DeviceSample(process_cpu_pct=None, process_rss_mb=None, machine_cpu_pct=None, machine_ram_pct=None),
+    ev.Finished(summary={"mass": 16.8, "steps": 200, "nested": {"a": [1, 2]}, "none": None}, time=4.5),
+    ev.Failed(kind="exception", reason="ValueError: boom", log_tail=("Traceback", "ValueError: boom")),
+    ev.Failed(kind="start", reason="no such lab"),
+    ev.Cancelled(),
+    ev.Cancelled(reason="cancelled by the user (stopped by force)", time=9.0),
+    ev.Interrupted(reason="killed", log_tail=("last line",), time=1.0),
+    ev.Interrupted(reason="killed"),
+]
+
+
+@pytest.mark.parametrize("event", SIMPLE_EVENTS, ids=lambda e: type(e).__name__)
+def test_round_trip(event: ev.Event) -> None:
+    line = ev.to_json(event)
+    assert "\n" not in line  # one event, one line
+    back = ev.from_json(line)
+    assert type(back) is type(event)
+    assert back == event
+
+
+def test_every_event_type_is_covered() -> None:
+    covered = {type(e) for e in SIMPLE_EVENTS} | {ev.Frame}
+    assert covered == set(ev.Event.__args__)
+
+
+@pytest.mark.parametrize(
+    ("event", "name"),
+    [
+        (SIMPLE_EVENTS[0], "started"),
+        (SIMPLE_EVENTS[2], "metric"),
+        (SIMPLE_EVENTS[4], "log"),
+        (SIMPLE_EVENTS[6], "artifact"),
+        (SIMPLE_EVENTS[7], "device"),
+        (SIMPLE_EVENTS[9], "finished"),
+        (SIMPLE_EVENTS[10], "failed"),
+        (SIMPLE_EVENTS[12], "cancelled"),
+        (SIMPLE_EVENTS[14], "interrupted"),
+    ],
+)
+def test_type_names(event: ev.Event, name: str) -> None:
+    obj = json.loads(ev.to_json(event))
+    assert obj["type"] == name
+    assert obj["time"] == event.time
+
+
+def test_device_sample_gpus_come_back_as_gpu_samples() -> None:
+    back = ev.from_json(ev.to_json(SIMPLE_EVENTS[7]))
+    assert isinstance(back, ev.DeviceSample)
+    assert all(isinstance(g, ev.GpuSample) for g in back.gpus)
+    assert back.gpus[1].util_pct is None
+    assert json.loads(ev.to_json(SIMPLE_EVENTS[8]))["process_cpu_pct"] is None
+
+
+def test_log_tail_comes_back_as_a_tuple() -> None:
+    back = ev.from_json(ev.to_json(SIMPLE_EVENTS[10]))
+    assert back.log_tail == ("Traceback", "ValueError: boom")
+    assert isinstance(back.log_tail, tuple)
+
+
+def test_non_finite_metric_values_round_trip() -> None:
+    event = ev.Metric(step=3, values={"nan": float("nan"), "inf": float("inf"), "ninf": -math.inf})
+    back = ev.from_json(ev.to_json(event))
+    assert math.isnan(back.values["nan"])
+    assert back.values["inf"] == math.inf and back.values["ninf"] == -math.inf
+
+
+def test_frame_small_values_travel_as_float16() -> None:
+    rng = np.random.default_rng(0)
+    data = rng.normal(0, 100, (12, 20)).astype(np.float32)
+    frame = ev.Frame(name="u", step=50, data=data, signed=True, time=1.5)
+    obj = json.loads(ev.to_json(frame))
+    assert obj["type"] == "frame"
+    assert obj["dtype"] == "float16"
+    assert obj["shape"] == [12, 20]
+    back = ev.from_dict(obj)
+    assert isinstance(back, ev.Frame)
+    assert (back.name, back.step, back.signed, back.time) == ("u", 50, True, 1.5)
+    assert back.data.dtype == np.float32
+    assert back.data.shape == (12, 20)
+    # Half precision keeps ~3 significant digits: relative error <= 2**-11.
+    np.testing.assert_allclose(back.data, data, rtol=2**-11, atol=0)
+    assert not np.array_equal(back.data, data)  # it really was rounded to half precision
+
+
+def test_frame_large_values_keep_float32() -> None:
+    data = np.array([[1e5, -3.5e7], [0.1, 123456.789]], dtype=np.float32)
+    obj = json.loads(ev.to_json(ev.Frame(name="big", step=1, data=data)))
+    assert obj["dtype"] == "float32"
+    back = ev.from_dict(obj)
+    np.testing.assert_array_equal(back.data, data)  # exact: no precision lost
+    assert back.signed is False
+
+
+def test_frame_just_below_the_float16_limit() -> None:
+    data = np.array([[59999.0, -59999.0]], dtype=np.float32)
+    obj = json.loads(ev.to_json(ev.Frame(name="u", step=0, data=data)))
+    assert obj["dtype"] == "float16"
+    back = ev.from_dict(obj)
+    assert np.all(np.isfinite(back.data))  # float16's max is 65504: no overflow to inf
+    np.testing.assert_allclose(back.data, data, rtol=2**-11)
+
+
+def test_frame_non_finite_values_survive() -> None:
+    data = np.array([[np.nan, np.inf], [-np.inf, 0.5]], dtype=np.float32)
+    back = ev.from_json(ev.to_json(ev.Frame(name="u", step=0, data=data)))
+    assert np.isnan(back.data[0, 0])
+    assert back.data[0, 1] == np.inf and back.data[1, 0] == -np.inf
+    assert back.data[1, 1] == 0.5
+
+
+def test_frame_all_nan() -> None:
+    data = np.full((2, 3), np.nan, dtype=np.float32)
+    back = ev.from_json(ev.to_json(ev.Frame(name="u", step=0, data=data)))
+    assert back.data.shape == (2, 3) and np.isnan(back.data).all()
+
+
+def test_frame_from_float64_and_read_only_result_is_writable() -> None:
+    data = np.linspace(0, 1, 6, dtype=np.float64).reshape(2, 3)
+    back = ev.from_json(ev.to_json(ev.Frame(name="u", step=0, data=data)))
+    np.testing.assert_allclose(back.data, data, rtol=2**-11)
+    back.data[0, 0] = 5.0  # a consumer may normalise in place
+
+
+def test_frame_without_dtype_reads_as_float32() -> None:
+    """Records written before the float16 encoding carry no dtype field."""
+    data = np.arange(6, dtype=np.float32).reshape(2, 3)
+    obj = json.loads(ev.to_json(ev.Frame(name="u", step=0, data=data * 1e5)))
+    del obj["dtype"]
+    np.testing.assert_array_equal(ev.from_dict(obj).data, data * 1e5)
+
+
+def test_with_time_stamps_a_copy() -> None:
+    metric = ev.Metric(step=1, values={"a": 1.0})
+    stamped = ev.with_time(metric, 2.5)
+    assert stamped == ev.Metric(step=1, values={"a": 1.0}, time=2.5)
+    assert metric.time == 0.0
+    frame = ev.with_time(ev.Frame(name="u", step=4, data=np.ones((2, 2)), signed=True), 1.0)
+    assert isinstance(frame, ev.Frame) and frame.time == 1.0 and frame.signed and frame.step == 4
+
+
+def test_status_of_terminal_events() -> None:
+    assert ev.STATUS == {
+        ev.Finished: "finished",
+        ev.Failed: "failed",
+        ev.Cancelled: "cancelled",
+        ev.Interrupted: "interrupted",
+    }
+    assert set(ev.TERMINAL) == set(ev.STATUS)
+
+
+@pytest.mark.parametrize("line", ["", "{", '{"type": "nope"}', '{"type": "metric"}', "[1]"])
+def test_malformed_lines_raise_the_errors_readers_skip(line: str) -> None:
+    # RunRecord.events() and Run.events() skip torn lines by catching exactly these.
+    with pytest.raises((ValueError, KeyError, TypeError)):
+        ev.from_json(line)

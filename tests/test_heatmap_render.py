@@ -1,0 +1,60 @@
+"""The heatmap renderer shared by the TUI widget and the headless view."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from themes.colormaps import ASCII_RAMP, COLORMAPS, LEVELS, value_range
+from tui.heatmap_render import UPPER_HALF, colour_bar, palette, render_lines
+
+
+def _text(line: list) -> str:
+    return "".join(segment.text for segment in line)
+
+
+def test_half_blocks_keep_the_aspect_and_fit_the_panel() -> None:
+    field = np.random.default_rng(0).random((64, 64))
+    lines = render_lines(field, width=80, height=20, cmap="viridis", vrange=(0.0, 1.0))
+    # 20 lines hold 40 data rows, so the square field is drawn 40 columns wide.
+    assert len(lines) == 20
+    widths = {len(_text(line)) for line in lines}
+    assert widths == {20 + 40}  # centred: 20 cells of padding on the left
+    assert set(_text(lines[0]).strip()) == {UPPER_HALF}
+
+
+def test_colours_follow_the_values() -> None:
+    field = np.array([[0.0, 1.0], [0.0, 1.0]])
+    (line,) = render_lines(field, width=2, height=1, cmap="viridis", vrange=(0.0, 1.0))
+    low, high = COLORMAPS["viridis"][0], COLORMAPS["viridis"][-1]
+    first, second = line[0].style, line[1].style
+    assert first.color.triplet == tuple(low) and first.bgcolor.triplet == tuple(low)
+    assert second.color.triplet == tuple(high)
+
+
+def test_every_style_comes_from_the_palette() -> None:
+    # A bounded set of styles keeps Textual's style cache hitting.
+    lines = render_lines(np.random.default_rng(1).random((120, 120)), 120, 60, "inferno", (0.0, 1.0))
+    pairs = {id(style) for style in palette("inferno").pairs}
+    assert len(pairs) == LEVELS * LEVELS
+    assert all(id(segment.style) in pairs for line in lines for segment in line if segment.style)
+
+
+def test_ascii_ramp_without_colour() -> None:
+    field = np.linspace(0, 1, 100).reshape(1, 100).repeat(20, axis=0)
+    lines = render_lines(field, width=50, height=5, cmap="viridis", vrange=(0.0, 1.0), colour=False)
+    text = _text(lines[0])
+    # One data cell is two characters wide, so cells come out about square.
+    assert len(lines) == 5 and len(text) == 50
+    assert text[:2] == ASCII_RAMP[0] * 2 and text[-2:] == ASCII_RAMP[-1] * 2
+    assert all(segment.style is None for line in lines for segment in line)
+
+
+def test_colour_bar_names_min_and_max() -> None:
+    bar = _text(colour_bar(40, "viridis", (-2.5, 7.25)))
+    assert bar.startswith("-2.5 ") and bar.endswith(" 7.25") and len(bar) == 40
+
+
+def test_signed_range_is_symmetric_and_nan_is_ignored() -> None:
+    field = np.array([[-1.0, 3.0, np.nan]])
+    assert value_range(field, signed=True) == (-3.0, 3.0)
+    assert value_range(field, signed=False) == (-1.0, 3.0)

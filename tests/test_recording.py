@@ -1,0 +1,95 @@
+"""Run folders on disk, without running anything (the real RunRecord on tmp folders)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labs import events as ev
+from labs.recording import RunRecord, find_run, list_runs
+
+
+def make(runs_dir: Path, lab: str = "pde") -> RunRecord:
+    return RunRecord.create(runs_dir, lab, lab, {"grid": 32}, "cpu", 0, "mass")
+
+
+def test_create_writes_params_and_nothing_else(runs_dir: Path) -> None:
+    record = make(runs_dir)
+    assert record.path.parent == runs_dir
+    assert sorted(p.name for p in record.path.iterdir()) == ["params.json"]
+    meta = record.meta
+    assert meta["run_id"] == record.run_id
+    assert (meta["lab"], meta["params"], meta["device"], meta["seed"]) == ("pde", {"grid": 32}, "cpu", 0)
+    assert record.summary is None
+    assert list(record.events()) == []
+    assert record.log_tail() == ()
+
+
+def test_a_torn_last_line_is_ended_and_skipped(runs_dir: Path) -> None:
+    record = make(runs_dir)
+    record.append(ev.Metric(step=1, values={"mass": 1.0}))
+    with open(record.path / "events.jsonl", "a") as f:
+        f.write('{"type":"metric","step":2,"val')  # a writer killed mid-line
+    record.append(ev.Interrupted(reason="killed"))
+    got = list(record.events())
+    assert got == [ev.Metric(step=1, values={"mass": 1.0}), ev.Interrupted(reason="killed")]
+
+
+def test_status_without_a_summary_follows_the_process(runs_dir: Path) -> None:
+    record = make(runs_dir)
+    record.set_process(os.getpid())
+    assert record.status() == "running"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    record.set_process(int(gone.stdout))
+    assert record.status() == "interrupted"
+    record.write_summary(ev.Failed(kind="oom", reason="MemoryError: x", time=2.0), {"mass": 3.0}, {})
+    assert record.status() == "failed"
+    summary = record.summary
+    assert (summary["kind"], summary["reason"], summary["duration"]) == ("oom", "MemoryError: x", 2.0)
+    assert summary["key_metric"] == {"mass": 3.0}
+
+
+def test_list_runs_skips_folders_that_are_not_runs(runs_dir: Path) -> None:
+    assert list_runs(runs_dir) == []  # not even created yet
+    record = make(runs_dir)
+    (runs_dir / "stray").mkdir()
+    (runs_dir / "notes.txt").write_text("hi")
+    broken = runs_dir / "broken"
+    broken.mkdir()
+    (broken / "params.json").write_text("{not json")
+    assert [info.run_id for info in list_runs(runs_dir)] == [record.run_id]
+
+
+def test_find_run_by_id_prefix_path_and_last(runs_dir: Path) -> None:
+    first = make(runs_dir, "aaa")
+    second = make(runs_dir, "bbb")
+    assert find_run(runs_dir, first.run_id).path == first.path
+    assert find_run(runs_dir, str(second.path)).path == second.path
+    assert find_run(runs_dir, second.run_id[:-3]).path == second.path  # "...-bbb-x": unique
+    with pytest.raises(LookupError, match="matches 2 runs"):
+        find_run(runs_dir, "2")
+    with pytest.raises(LookupError, match="no run 'zzz'"):
+        find_run(runs_dir, "zzz")
+
+
+def test_last_is_the_most_recently_started_run(runs_dir: Path) -> None:
+    """``last`` must be the newest run even when two start within the same second.
+
+    Run ids carry the start time to the second, then the lab's name: the lab
+    created second here sorts first by name ("alpha" < "zulu").
+    """
+    for _ in range(20):
+        older = make(runs_dir, "zulu")
+        newer = make(runs_dir, "alpha")
+        if older.run_id[:15] == newer.run_id[:15]:  # the same YYYYmmdd-HHMMSS
+            break
+    else:
+        pytest.fail("could not create two runs within the same second")
+    assert older.meta["started_unix"] <= newer.meta["started_unix"]
+    assert find_run(runs_dir, "last").path == newer.path

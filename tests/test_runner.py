@@ -1,0 +1,384 @@
+"""The runner with real child processes: every way a run can end is recorded.
+
+Each run imports TensorFlow in its child (a few seconds), so runs are few and small.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from labs import events as ev
+from labs.recording import RunRecord, find_run, list_runs
+from labs.registry import get_lab
+from labs.runner import Run
+from tests.support import (
+    EventPump,
+    alive,
+    kill_group,
+    metric_lines,
+    only_run_dir,
+    run_pid,
+    start_cli,
+    terminal_of,
+    wait_until,
+)
+
+Start = Callable[..., Run]
+
+
+@pytest.fixture
+def start(runs_dir: Path) -> Iterator[Start]:
+    """Start a real run of ``ref`` with parameter ``values``; kill whatever is left at teardown."""
+    started: list[Run] = []
+
+    def _start(ref: str, **values: Any) -> Run:
+        lab = get_lab(ref)
+        run = Run(lab, lab.build_params(values), runs_dir=runs_dir, device="cpu", seed=5, lab_ref=ref)
+        started.append(run.start())
+        return run
+
+    yield _start
+    for run in started:
+        if run.pid is not None:
+            kill_group(run.pid)
+            proc = run._proc
+            if proc is not None:
+                proc.wait(10)
+                for stream in (proc.stdin, proc.stdout):
+                    if stream is not None:
+                        stream.close()
+
+
+def recorded_metrics(record: RunRecord) -> list[ev.Metric]:
+    return [e for e in record.events() if isinstance(e, ev.Metric)]
+
+
+def recorded_terminal(record: RunRecord) -> ev.Event:
+    """The one terminal event in the run's events.jsonl.
+
+    Only a DeviceSample may follow it: Sampler.stop() does not wait for a sample in
+    flight, so the child can record one after its terminal event (a bug, pinned by
+    test_devices.py::test_no_sample_is_emitted_after_stop_returns; here it would only
+    make these tests flaky).
+    """
+    events = list(record.events())
+    at = [i for i, e in enumerate(events) if isinstance(e, ev.TERMINAL)]
+    assert len(at) == 1, f"expected one recorded terminal event, got {[events[i] for i in at]}"
+    assert all(isinstance(e, ev.DeviceSample) for e in events[at[0] + 1 :]), events[at[0] :]
+    return events[at[0]]
+
+
+def tensorboard_tags(logdir: Path) -> set[str]:
+    """The scalar tags in a TensorBoard log folder, read back with TensorFlow."""
+    import tensorflow as tf
+
+    files = list(logdir.glob("events.out.tfevents.*"))
+    assert files, f"no TensorBoard events file in {logdir}"
+    tags = set()
+    for file in files:
+        for raw in tf.data.TFRecordDataset(str(file)):
+            tags |= {value.tag for value in tf.compat.v1.Event.FromString(raw.numpy()).summary.value}
+    return tags
+
+
+def output_log(record: RunRecord) -> str:
+    return (record.path / "output.log").read_text(errors="replace")
+
+
+def test_success_is_recorded(start: Start, runs_dir: Path) -> None:
+    run = start("tests.fixture_labs:OK", steps=3)
+    events = EventPump(run).result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Finished)
+    assert terminal.summary == {"answer": 42, "steps": 3, "seed": 5}
+    started = events[0]
+    assert isinstance(started, ev.Started)
+    assert (started.lab, started.run_id, started.device, started.seed) == ("ok", run.run_id, "cpu", 5)
+    assert started.params == {"steps": 3} and started.total_steps == 3
+    streamed = [e for e in events if isinstance(e, ev.Metric)]
+    assert [(m.step, m.values["loss"]) for m in streamed] == [(1, 1.0), (2, 0.5), (3, 1 / 3)]
+
+    record = run.record
+    assert record.path.parent == runs_dir
+    assert record.status() == "finished"
+    summary = record.summary
+    assert summary["status"] == "finished"
+    assert summary["result"] == {"answer": 42, "steps": 3, "seed": 5}
+    assert summary["metrics"] == {"loss": 1 / 3, "step_sq": 9.0}
+    assert summary["key_metric"] == {"loss": 1 / 3}
+    assert "kind" not in summary and "reason" not in summary
+    # The record on disk holds the same stream, terminal included.
+    assert [m.values for m in recorded_metrics(record)] == [m.values for m in streamed]
+    assert isinstance(next(record.events()), ev.Started)
+    assert recorded_terminal(record) == terminal
+    assert record.meta["lab_ref"] == "tests.fixture_labs:OK"
+    assert record.meta["params"] == {"steps": 3}
+    # Log events land in output.log (the child's stderr) as well as in the stream.
+    log = output_log(record)
+    assert "[info] ok lab starting" in log and "[info] ok lab done" in log
+    [info] = list_runs(runs_dir)
+    assert (info.run_id, info.lab, info.status, info.key_metric) == (
+        run.run_id,
+        "ok",
+        "finished",
+        "loss=0.3333",
+    )
+
+
+def test_exception_is_a_failed_run_with_the_traceback(start: Start) -> None:
+    run = start("tests.fixture_labs:RAISES")
+    events = EventPump(run).result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Failed)
+    assert terminal.kind == "exception"
+    assert terminal.reason == "ValueError: boom"
+    tail = "\n".join(terminal.log_tail)
+    assert "Traceback (most recent call last)" in tail
+    assert "ValueError: boom" in tail
+    assert "run_raises" in tail  # the lab's own frame is in it
+    summary = run.record.summary
+    assert (summary["status"], summary["kind"], summary["reason"]) == (
+        "failed",
+        "exception",
+        "ValueError: boom",
+    )
+    assert summary["metrics"] == {"loss": 0.5}  # the metric before the exception counts
+    assert [m.values for m in recorded_metrics(run.record)] == [{"loss": 0.5}]
+    assert recorded_terminal(run.record) == terminal
+
+
+def test_crashes_are_failed_runs_naming_the_signal(start: Start) -> None:
+    # Both crash kinds run side by side: each child pays TensorFlow's import time.
+    runs = {
+        "SIGSEGV": start("tests.fixture_labs:SEGFAULT", how="segfault"),
+        "SIGABRT": start("tests.fixture_labs:SEGFAULT", how="abort"),
+    }
+    pumps = {name: EventPump(run) for name, run in runs.items()}
+    for signal_name, run in runs.items():
+        how = run.params.how
+        terminal = terminal_of(pumps[signal_name].result())
+        assert isinstance(terminal, ev.Failed), terminal
+        assert terminal.kind == "crash"
+        assert signal_name in terminal.reason
+        assert terminal.reason.startswith("the run's process crashed")
+        assert terminal.log_tail  # faulthandler's report, at least
+        record = run.record
+        # What the run logged before it died survived it.
+        assert [m.values for m in recorded_metrics(record)] == [{"loss": 0.25}]
+        assert f"about to crash by {how}" in output_log(record)
+        assert "Fatal Python error" in output_log(record)
+        assert recorded_terminal(record) == terminal  # appended by the runner for the dead child
+        summary = record.summary
+        assert (summary["status"], summary["kind"]) == ("failed", "crash")
+        assert signal_name in summary["reason"]
+        assert summary["metrics"] == {"loss": 0.25}
+        assert record.status() == "failed"
+
+
+def test_cooperative_cancel(start: Start) -> None:
+    run = start("tests.fixture_labs:SLOW")
+    pump = EventPump(run)
+    pump.wait_for_metrics(3)
+    # A long grace: the run must stop by itself (the runner checks the flag between events).
+    run.cancel(grace=30)
+    events = pump.result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Cancelled)
+    assert terminal.reason == "cancelled by the user"
+    summary = run.record.summary
+    assert summary["status"] == "cancelled"
+    assert summary["reason"] == "cancelled by the user"
+    recorded = recorded_metrics(run.record)
+    assert len(recorded) >= 3
+    assert [m.step for m in recorded] == list(range(1, len(recorded) + 1))
+    assert summary["metrics"] == {"tick": float(len(recorded))}
+    assert recorded_terminal(run.record) == terminal
+    assert run.record.status() == "cancelled"
+
+
+def test_cancel_of_a_lab_that_checks_the_flag_is_recorded_as_cancelled(start: Start) -> None:
+    """RunContext.cancelled is there for labs to check inside long loops and stop early.
+
+    A lab that does so and returns has been cancelled: it must not be recorded as finished.
+    """
+    run = start("tests.fixture_labs:SLOW", mode="check_flag")
+    pump = EventPump(run)
+    pump.wait_for_metrics(1)
+    run.cancel(grace=30)
+    events = pump.result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Cancelled), terminal
+    assert run.record.summary["status"] == "cancelled"
+
+
+def test_cancel_of_a_lab_that_ignores_it_stops_it_by_force(start: Start) -> None:
+    run = start("tests.fixture_labs:SLOW", mode="ignore")
+    pump = EventPump(run)
+    pump.wait_for_metrics(1)
+    pid = run.pid
+    run.cancel()  # the default grace, then SIGKILL
+    events = pump.result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Cancelled)
+    assert "by force" in terminal.reason
+    assert not alive(pid)
+    record = run.record
+    summary = record.summary
+    assert summary["status"] == "cancelled"
+    assert "by force" in summary["reason"]
+    assert summary["metrics"] == {"tick": 1.0}
+    assert [m.values for m in recorded_metrics(record)] == [{"tick": 1.0}]
+    assert recorded_terminal(record) == terminal  # the runner recorded the verdict itself
+
+
+def test_external_sigkill_is_an_interrupted_run(start: Start) -> None:
+    run = start("tests.fixture_labs:SLOW")
+    pump = EventPump(run)
+    pump.wait_for_metrics(2)
+    # The run has its own session (Ctrl+C in the caller's terminal does not reach it).
+    assert os.getsid(run.pid) == run.pid != os.getsid(0)
+    assert run.record.status() == "running"
+    os.kill(run.pid, signal.SIGKILL)
+    events = pump.result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Interrupted)
+    assert "SIGKILL" in terminal.reason
+    record = run.record
+    assert record.status() == "interrupted"
+    summary = record.summary
+    assert summary["status"] == "interrupted"
+    assert "SIGKILL" in summary["reason"]
+    recorded = recorded_metrics(record)
+    assert len(recorded) >= 2
+    assert [m.step for m in recorded] == list(range(1, len(recorded) + 1))
+    assert recorded_terminal(record) == terminal
+
+
+def test_memory_error_is_an_oom_failure(start: Start) -> None:
+    run = start("tests.fixture_labs:MEMORY")
+    events = EventPump(run).result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Failed), terminal
+    assert terminal.kind == "oom"
+    assert terminal.reason.startswith("MemoryError")
+    summary = run.record.summary
+    assert (summary["status"], summary["kind"]) == ("failed", "oom")
+    assert [m.values for m in recorded_metrics(run.record)] == [{"loss": 1.0}]
+    assert recorded_terminal(run.record) == terminal
+
+
+def test_run_outlives_a_killed_parent_and_is_recorded_interrupted(runs_dir: Path) -> None:
+    cli = start_cli("run", "tests.fixture_labs:SLOW", "--headless", "--device", "cpu")
+    child: int | None = None
+    try:
+        run_dir = wait_until(lambda: only_run_dir(runs_dir), "the run folder")
+        wait_until(lambda: metric_lines(run_dir), "a metric in events.jsonl")
+        child = run_pid(run_dir)
+        assert child is not None and child != cli.pid
+        cli.kill()  # SIGKILL: the CLI gets no chance to cancel anything
+        cli.wait(10)
+
+        def interrupted() -> bool:
+            [info] = list_runs(runs_dir)
+            return info.status == "interrupted"
+
+        wait_until(interrupted, "the run to list as interrupted")
+        record = find_run(runs_dir, "last")
+        assert record.path == run_dir
+        summary = record.summary
+        assert summary is not None and summary["status"] == "interrupted"
+        assert "went away" in summary["reason"]
+        metrics = [e for e in record.events() if isinstance(e, ev.Metric)]
+        assert metrics and metrics[0].values == {"tick": 1.0}
+        assert isinstance(recorded_terminal(record), ev.Interrupted)
+        # The orphaned run stopped itself rather than running on.
+        wait_until(lambda: not alive(child), "the orphaned run's process to exit")
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait(10)
+        cli.stdout.close()
+        cli.stderr.close()
+        if child is not None:
+            kill_group(child)
+
+
+def test_pde_run_produces_frames_artifacts_and_tensorboard(start: Start) -> None:
+    run = start("pde", grid=32, steps=200, frame_every=50)
+    events = EventPump(run).result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Finished), terminal
+    frames = [e for e in events if isinstance(e, ev.Frame)]
+    assert [f.step for f in frames] == [0, 50, 100, 150, 200]
+    assert all(f.data.shape == (32, 32) and np.isfinite(f.data).all() for f in frames)
+    metrics = [e for e in events if isinstance(e, ev.Metric)]
+    assert [m.step for m in metrics] == [50, 100, 150, 200]
+    assert metrics[-1].values["t"] == pytest.approx(40.0)
+    # Heat leaves through the fixed edges: mass only goes down.
+    masses = [m.values["mass"] for m in metrics]
+    assert masses == sorted(masses, reverse=True)
+
+    artifacts = {e.path for e in events if isinstance(e, ev.Artifact)}
+    assert artifacts == {"artifacts/u.npy", "artifacts/u.png"}
+    folder = run.record.path
+    u = np.load(folder / "artifacts" / "u.npy")
+    assert u.shape == (32, 32)
+    assert (folder / "artifacts" / "u.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert tensorboard_tags(folder / "tensorboard") >= {"mass", "max", "min", "t", "steps_per_s"}
+
+    summary = run.record.summary
+    assert summary["status"] == "finished"
+    assert summary["result"]["steps"] == 200
+    assert summary["result"]["mass"] == pytest.approx(float(u.sum(dtype=np.float64)), rel=1e-6)
+    assert summary["result"]["mass"] == pytest.approx(masses[-1])
+    assert summary["key_metric"] == {"mass": masses[-1]}
+    assert summary["result"]["mass_change_pct"] < 0
+    # The frames were recorded too, for replay.
+    assert [f.step for f in run.record.events() if isinstance(f, ev.Frame)] == [0, 50, 100, 150, 200]
+
+
+def test_events_before_start_is_an_error(runs_dir: Path) -> None:
+    lab = get_lab("tests.fixture_labs:OK")
+    run = Run(lab, lab.build_params({}), runs_dir=runs_dir)
+    assert run.pid is None
+    with pytest.raises(RuntimeError, match="not been started"):
+        next(run.events())
+    with pytest.raises(RuntimeError, match="not been started"):
+        run.cancel()
+    # The record exists from creation, before any process.
+    assert (run.record.path / "params.json").is_file()
+    assert run.record.meta["lab_ref"] == "ok"
+
+
+def test_a_lab_the_child_cannot_load_is_a_start_failure(runs_dir: Path) -> None:
+    """events.Failed: kind "start" means the run never began, with the reason why.
+
+    The child resolves the lab again from the recorded lab_ref (no TensorFlow import
+    happens, so this run is cheap).
+    """
+    lab = get_lab("tests.fixture_labs:OK")
+    run = Run(lab, lab.build_params({}), runs_dir=runs_dir, lab_ref="tests.fixture_labs:GONE").start()
+    events = EventPump(run).result()
+
+    terminal = terminal_of(events)
+    assert isinstance(terminal, ev.Failed), terminal
+    assert not any(isinstance(e, ev.Started) for e in events)
+    assert "cannot load lab 'tests.fixture_labs:GONE'" in "\n".join(terminal.log_tail)
+    assert run.record.summary["status"] == "failed"
+    assert terminal.kind == "start"
+    assert "cannot load lab 'tests.fixture_labs:GONE'" in terminal.reason

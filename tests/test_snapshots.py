@@ -1,0 +1,58 @@
+"""Snapshot tests of every screen, at 80x24 and 120x40, in each theme.
+
+Review the SVGs under ``tests/__snapshots__`` when you update them with
+``pytest --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.recorded import make_recorded_run
+from themes.builtin import THEMES
+from tui.app import MeetupLabApp, make_app
+
+SIZES = [(80, 24), (120, 40)]
+THEME_NAMES = [theme.name for theme in THEMES]
+
+pytestmark = [
+    pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}"),
+    pytest.mark.parametrize("theme", THEME_NAMES),
+]
+
+
+def _app(tmp_path: Path, theme: str, **kwargs: object) -> MeetupLabApp:
+    app = make_app(tmp_path / "runs", config_path=tmp_path / "config.json", **kwargs)
+    app.theme = theme
+    return app
+
+
+async def _replayed(pilot: Pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+class TestMenu:
+    def test_menu(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        assert snap_compare(_app(tmp_path, theme), terminal_size=size)
+
+
+class TestForm:
+    def test_form(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        assert snap_compare(_app(tmp_path, theme), press=["enter"], terminal_size=size)
+
+
+class TestRunReplay:
+    def test_run_replay(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        record = make_recorded_run(tmp_path / "runs")
+        app = _app(tmp_path, theme, replay=record)
+        assert snap_compare(app, terminal_size=size, run_before=_replayed)
+
+
+class TestHelp:
+    def test_help(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        assert snap_compare(_app(tmp_path, theme), press=["question_mark"], terminal_size=size)

@@ -1,0 +1,207 @@
+"""The real Textual app driven by keys through Pilot, with real runs behind it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Label
+
+from labs.recording import list_runs
+from tests.recorded import RUN_ID, make_recorded_run
+from tui.app import MeetupLabApp, make_app
+from tui.screens.form import FormScreen
+from tui.screens.help import HelpScreen
+from tui.screens.history import HistoryScreen
+from tui.screens.menu import MenuScreen
+from tui.screens.run import RunScreen
+from tui.widgets.heatmap import Heatmap
+from tui.widgets.metrics_panel import MetricsPanel
+from tui.widgets.param_field import ParamField
+from tui.widgets.run_status import RunStatus
+
+SIZE = (100, 32)
+
+
+def _app(tmp_path: Path) -> MeetupLabApp:
+    return make_app(runs_dir=tmp_path / "runs", config_path=tmp_path / "config.json")
+
+
+async def _wait_for(pilot: Pilot, condition: Callable[[], bool], what: str, limit_s: float = 90) -> None:
+    """Let the app run until ``condition`` holds; bounded so a hang fails instead of blocking."""
+    for _ in range(int(limit_s / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+async def _set_field(pilot: Pilot, name: str, text: str) -> None:
+    field = pilot.app.screen.query_one(f"#param-{name}", ParamField)
+    field.query_one(Input).value = text
+    await pilot.pause()
+
+
+async def _open_pde_form(pilot: Pilot) -> FormScreen:
+    assert isinstance(pilot.app.screen, MenuScreen)
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, FormScreen) and screen.lab.name == "pde"
+    return screen
+
+
+async def test_choose_lab_change_parameter_run_and_see_metrics(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await _open_pde_form(pilot)
+        await _set_field(pilot, "grid", "32")
+        await _set_field(pilot, "steps", "400")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        status = screen.query_one(RunStatus)
+        await _wait_for(pilot, lambda: status.step > 0, "the first metric")
+        await _wait_for(pilot, lambda: screen.ended, "the end of the run")
+        assert status.status == "finished"
+        assert status.step == 400
+        assert screen.query_one(Heatmap).data is not None
+        (info,) = list_runs(tmp_path / "runs")
+        assert info.status == "finished"
+        assert json.loads((info.path / "params.json").read_text())["params"]["grid"] == 32
+
+
+async def test_cancel_a_running_run(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await _open_pde_form(pilot)
+        await _set_field(pilot, "grid", "64")
+        await _set_field(pilot, "steps", "10000000")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        status = screen.query_one(RunStatus)
+        await _wait_for(pilot, lambda: status.step > 0, "the first metric")
+        await pilot.press("escape")  # refused while running: the run screen stays
+        assert pilot.app.screen is screen
+        await pilot.press("c")
+        await _wait_for(pilot, lambda: screen.ended, "the cancelled run to end")
+        assert status.status == "cancelled"
+        (info,) = list_runs(tmp_path / "runs")
+        assert info.status == "cancelled"
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, FormScreen)
+
+
+async def test_bad_input_is_refused_with_a_message(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        form = await _open_pde_form(pilot)
+        await _set_field(pilot, "grid", "abc")
+        field = form.query_one("#param-grid", ParamField)
+        assert field.has_class("-invalid")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert pilot.app.screen is form
+        assert "grid='abc' is not valid" in str(form.query_one("#form-error", Label).content)
+        # Each field is valid alone, together they are not: the stable time step is named.
+        await _set_field(pilot, "grid", "32")
+        await _set_field(pilot, "dt", "0.3")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert pilot.app.screen is form
+        assert "largest stable dt" in str(form.query_one("#form-error", Label).content)
+        assert list_runs(tmp_path / "runs") == []
+
+
+async def test_open_a_recorded_run_from_history(tmp_path: Path) -> None:
+    make_recorded_run(tmp_path / "runs")
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        history = pilot.app.screen
+        assert isinstance(history, HistoryScreen)
+        table = history.query_one(DataTable)
+        assert table.row_count == 1
+        assert table.get_row_at(0)[0] == RUN_ID
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        await pilot.app.workers.wait_for_complete()
+        await _wait_for(pilot, lambda: screen.ended, "the replay to end")
+        status = screen.query_one(RunStatus)
+        assert (status.status, status.step) == ("finished", 400)
+        assert screen.query_one(MetricsPanel).values["mass"] == 97.0
+        await pilot.press("escape")
+        assert pilot.app.screen is history
+
+
+async def test_snapshot_key_saves_the_heatmap_png(tmp_path: Path) -> None:
+    record = make_recorded_run(tmp_path / "runs")
+    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+        await pilot.press("s")
+        png = record.path / "artifacts" / "snapshot-u-400.png"
+        assert png.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_theme_key_cycles_and_is_remembered(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        assert pilot.app.theme == "meetup-dark"
+        await pilot.press("t")
+        assert pilot.app.theme == "meetup-light"
+    assert json.loads((tmp_path / "config.json").read_text())["theme"] == "meetup-light"
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        assert pilot.app.theme == "meetup-light"
+
+
+async def test_help_opens_and_closes(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, MenuScreen)
+
+
+async def test_command_palette_opens_a_lab(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"run lab: pde")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, FormScreen)
+
+
+async def test_no_color_draws_the_heatmap_in_ascii(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    record = make_recorded_run(tmp_path / "runs")
+    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+        heatmap = pilot.app.screen.query_one(Heatmap)
+        lines = [heatmap.render_line(y).text for y in range(heatmap.size.height)]
+        drawn = "".join(lines)
+        assert "▀" not in drawn
+        assert "@" in drawn  # the densest character of the ramp marks the peak
+
+
+async def test_quitting_mid_run_records_it_as_cancelled(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await _open_pde_form(pilot)
+        await _set_field(pilot, "grid", "64")
+        await _set_field(pilot, "steps", "10000000")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        status = pilot.app.screen.query_one(RunStatus)
+        await _wait_for(pilot, lambda: status.step > 0, "the first metric")
+        await pilot.press("q")
+    (info,) = list_runs(tmp_path / "runs")
+    assert info.status == "cancelled"
