@@ -31,11 +31,11 @@ from labs.tensorboard import ScalarWriter
 class Emitter:
     """Stamps, records and forwards events; shared by the lab and the sampler thread."""
 
-    def __init__(self, record: RunRecord, pipe: TextIO, scalars: ScalarWriter):
+    def __init__(self, record: RunRecord, pipe: TextIO, scalars: ScalarWriter) -> None:
         self._record = record
         self._pipe = pipe
         self._log = record.open_events_for_append()
-        self._scalars = scalars
+        self.scalars = scalars
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
         self.metrics: dict[str, float] = {}
@@ -50,9 +50,9 @@ class Emitter:
             self._record.append(event, handle=self._log)
             if isinstance(event, ev.Metric):
                 self.metrics.update(event.values)
-                self._scalars.metric(event)
+                self.scalars.metric(event)
             elif isinstance(event, ev.DeviceSample):
-                self._scalars.device(event)
+                self.scalars.device(event)
             elif isinstance(event, ev.Log):
                 print(f"[{event.level}] {event.message}", file=sys.stderr, flush=True)
             try:
@@ -64,24 +64,32 @@ class Emitter:
 
     def close(self) -> None:
         with self._lock:
-            self._scalars.close()
+            self.scalars.close()
             self._log.close()
 
 
-def _watch_stdin(cancel: threading.Event, why: list[str]) -> None:
-    for line in sys.stdin:
-        if line.strip() == "cancel":
-            why.append("user")
-            break
-    else:
-        why.append("orphaned")
-    cancel.set()
+class StopRequest:
+    """Watches stdin: ``cancel`` from the parent, or end of file when the parent is gone."""
 
+    def __init__(self) -> None:
+        self.flag = threading.Event()
+        self.orphaned = False
 
-def _stopped(why: list[str]) -> ev.Event:
-    if why and why[0] == "orphaned":
-        return ev.Interrupted(reason="the meetup-lab process watching this run went away")
-    return ev.Cancelled()
+    def start(self) -> None:
+        threading.Thread(target=self._watch, name="stop-request", daemon=True).start()
+
+    def _watch(self) -> None:
+        for line in sys.stdin:
+            if line.strip() == "cancel":
+                break
+        else:
+            self.orphaned = True
+        self.flag.set()
+
+    def terminal(self) -> ev.Event:
+        if self.orphaned:
+            return ev.Interrupted(reason="the meetup-lab process watching this run went away")
+        return ev.Cancelled()
 
 
 def _redirect_output(record: RunRecord) -> TextIO:
@@ -117,32 +125,28 @@ def _classify(exc: BaseException) -> str:
 
 
 def _drive(
-    steps: Generator[ev.Event, None, dict[str, Any]],
-    cancel: threading.Event,
-    why: list[str],
-    emitter: Emitter,
+    steps: Generator[ev.Event, None, dict[str, Any]], stop: StopRequest, emitter: Emitter
 ) -> tuple[ev.Event, dict[str, Any]]:
-    """Forward the lab's events until it returns or is cancelled."""
+    """Forward the lab's events until it returns or is stopped."""
     while True:
-        if cancel.is_set():
+        if stop.flag.is_set():
             steps.close()
-            return _stopped(why), {}
+            return stop.terminal(), {}
         try:
             event = next(steps)
-        except StopIteration as stop:
-            result = stop.value or {}
+        except StopIteration as done:
+            result = done.value or {}
             # A lab that saw ctx.cancelled and returned early was stopped, not finished.
-            return (_stopped(why) if cancel.is_set() else ev.Finished(summary=result)), result
+            return (stop.terminal() if stop.flag.is_set() else ev.Finished(summary=result)), result
         emitter.emit(event)
 
 
 def run(record: RunRecord) -> int:
     meta = record.meta
     pipe = _redirect_output(record)
-    cancel = threading.Event()
-    why: list[str] = []
-    threading.Thread(target=_watch_stdin, args=(cancel, why), daemon=True).start()
-    ctx = RunContext(record.path, meta["seed"], meta["device"], cancel)
+    stop = StopRequest()
+    stop.start()
+    ctx = RunContext(record.path, meta["seed"], meta["device"], stop.flag)
     emitter = Emitter(record, pipe, ScalarWriter(record.path / "tensorboard"))
     sampler = Sampler(os.getpid(), emitter.emit)
     terminal: ev.Event
@@ -163,11 +167,13 @@ def run(record: RunRecord) -> int:
                     device=meta["device"],
                     seed=meta["seed"],
                     total_steps=lab.total_steps(params),
+                    run_dir=str(record.path),
                 )
             )
             sampler.start()
             _setup_tensorflow(meta["device"], meta["seed"])
-            terminal, result = _drive(lab.load_run()(params, ctx), cancel, why, emitter)
+            emitter.scalars.open()
+            terminal, result = _drive(lab.load_run()(params, ctx), stop, emitter)
         except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
             traceback.print_exc()
             terminal = ev.Failed(

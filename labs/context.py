@@ -10,7 +10,7 @@ import numpy as np
 
 from labs.events import Artifact, Frame
 from labs.png import write_heatmap_png
-from themes.colormaps import DIVERGING, SEQUENTIAL
+from themes.colormaps import default_cmap
 
 # Frames travel as JSON and are recorded for replay: a terminal panel shows
 # at most about 200x100 cells, so 128 a side keeps detail and keeps records small.
@@ -57,6 +57,5 @@ class RunContext:
 
     def save_heatmap_png(self, name: str, field2d: np.ndarray, signed: bool = False) -> Artifact:
         """A PNG of a field, coloured like the TUI's heatmap."""
-        cmap = DIVERGING[0] if signed else SEQUENTIAL[0]
-        path = write_heatmap_png(self.artifacts_dir / f"{name}.png", field2d, cmap, signed)
+        path = write_heatmap_png(self.artifacts_dir / f"{name}.png", field2d, default_cmap(signed), signed)
         return Artifact(path=str(path.relative_to(self.run_dir)), description=f"{name} heatmap")

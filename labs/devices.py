@@ -75,8 +75,8 @@ def check_device(name: str) -> str:
     if not _DEVICE.match(name):
         raise ValueError(f"unknown device {name!r}: use auto, cpu, gpu or gpu:N")
     gpus = gpu_names()
-    if name.startswith("gpu") and _nvml() is not None and not gpus:
-        raise ValueError(f"device {name!r} asked for, but no GPU is present: use auto or cpu")
+    if name.startswith("gpu") and not gpus:
+        raise ValueError(f"device {name!r} asked for, but no NVIDIA GPU was found: use auto or cpu")
     if name.startswith("gpu:") and gpus and int(name[4:]) >= len(gpus):
         raise ValueError(f"device {name!r} does not exist: GPUs here are gpu:0..gpu:{len(gpus) - 1}")
     return name

@@ -24,6 +24,7 @@ class Started:
     device: str
     seed: int
     total_steps: int | None = None
+    run_dir: str = ""
     time: float = 0.0
 
 

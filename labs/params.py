@@ -155,6 +155,15 @@ def build(params_cls: type[P], values: dict[str, Any]) -> P:
         raise ParamError(str(exc)) from None
 
 
+SEED_MAX = 2**32 - 1  # what NumPy's and Keras's seeding accept
+
+
+def check_seed(seed: int) -> int:
+    if not 0 <= seed <= SEED_MAX:
+        raise ParamError(f"seed={seed} is out of range: expected int in [0, {SEED_MAX}]")
+    return seed
+
+
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
     """Split ``name=value`` strings from ``--set`` options."""
     out: dict[str, str] = {}

@@ -9,7 +9,6 @@ A folder without a summary whose process is gone was interrupted.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import time
@@ -22,6 +21,8 @@ from typing import Any
 import psutil
 
 from labs import events as ev
+from labs.jsonfile import read_object, write_atomic
+from labs.numbers import fmt
 
 PARAMS = "params.json"
 EVENTS = "events.jsonl"
@@ -30,16 +31,14 @@ OUTPUT = "output.log"
 PROCESS = "process.json"
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_tail(path: Path, nbytes: int) -> str | None:
+    """The last ``nbytes`` of a file as text (a torn first line is the caller's to skip)."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - nbytes))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
         return None
 
 
@@ -87,7 +86,7 @@ class RunRecord:
             "started_at": now.isoformat(timespec="seconds"),
             "started_unix": time.time(),
         }
-        _write_json_atomic(path / PARAMS, meta)
+        write_atomic(path / PARAMS, meta)
         return cls(path)
 
     @property
@@ -96,13 +95,18 @@ class RunRecord:
 
     @property
     def meta(self) -> dict[str, Any]:
-        meta = _read_json(self.path / PARAMS)
+        meta = read_object(self.path / PARAMS)
         if meta is None:
             raise LookupError(f"{self.path} is not a run folder (no readable {PARAMS})")
         return meta
 
     def set_process(self, pid: int) -> None:
-        _write_json_atomic(self.path / PROCESS, {"pid": pid})
+        # The start time tells a live run from a new process that reuses its pid.
+        try:
+            created = psutil.Process(pid).create_time()
+        except psutil.Error:
+            created = None
+        write_atomic(self.path / PROCESS, {"pid": pid, "create_time": created})
 
     def append(self, event: ev.Event, handle: Any = None) -> None:
         """Append one event line. A writer that appends often passes its open handle."""
@@ -138,13 +142,7 @@ class RunRecord:
 
     def last_event(self) -> ev.Event | None:
         """The last complete event line, read from the end of the file."""
-        try:
-            with open(self.path / EVENTS, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 65536))
-                tail = f.read().decode("utf-8", "replace")
-        except OSError:
-            return None
+        tail = _read_tail(self.path / EVENTS, 65536) or ""
         for line in reversed(tail.splitlines()):
             try:
                 return ev.from_json(line)
@@ -154,7 +152,7 @@ class RunRecord:
 
     @property
     def summary(self) -> dict[str, Any] | None:
-        return _read_json(self.path / SUMMARY)
+        return read_object(self.path / SUMMARY)
 
     def write_summary(
         self, terminal: ev.Event, metrics: dict[str, float], lab_summary: dict[str, Any]
@@ -173,26 +171,20 @@ class RunRecord:
             summary["kind"] = terminal.kind
         if isinstance(terminal, ev.Failed | ev.Cancelled | ev.Interrupted):
             summary["reason"] = terminal.reason
-        _write_json_atomic(self.path / SUMMARY, summary)
+        write_atomic(self.path / SUMMARY, summary)
 
     def status(self) -> str:
         summary = self.summary
         if summary is not None:
             return summary["status"]
-        process = _read_json(self.path / PROCESS)
-        if process and _alive(process["pid"]):
+        process = read_object(self.path / PROCESS)
+        if process and _alive(process.get("pid"), process.get("create_time")):
             return "running"
         return "interrupted"
 
     def log_tail(self, lines: int = 20) -> tuple[str, ...]:
-        try:
-            with open(self.path / OUTPUT, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                f.seek(max(0, f.tell() - 16384))
-                text = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ()
-        return tuple(line for line in text.splitlines()[-lines:])
+        text = _read_tail(self.path / OUTPUT, 16384) or ""
+        return tuple(text.splitlines()[-lines:])
 
     def info(self) -> RunInfo:
         meta = self.meta
@@ -205,15 +197,19 @@ class RunRecord:
             started=meta["started_at"],
             started_unix=meta.get("started_unix", 0.0),
             duration=summary.get("duration"),
-            key_metric=", ".join(f"{k}={v:.4g}" for k, v in key.items()) or "-",
+            key_metric=", ".join(f"{k}={fmt(v)}" for k, v in key.items()) or "-",
             path=self.path,
         )
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: object, create_time: object) -> bool:
+    if not isinstance(pid, int):
+        return False
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
+        process = psutil.Process(pid)
+        same = create_time is None or abs(process.create_time() - float(create_time)) < 1.0
+        return same and process.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, TypeError, ValueError):
         return False
 
 
@@ -226,13 +222,15 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
         if (path / PARAMS).is_file():
             try:
                 infos.append(RunRecord(path).info())
-            except (LookupError, KeyError):
-                continue
+            except (LookupError, KeyError, TypeError, ValueError, AttributeError):
+                continue  # a folder damaged by hand: list the others
     return sorted(infos, key=lambda info: (info.started_unix, info.run_id), reverse=True)
 
 
 def find_run(runs_dir: Path, ref: str) -> RunRecord:
     """A run by id, unique id prefix, ``last``, or folder path."""
+    if not ref.strip():
+        raise LookupError("no run given: name a run id, a unique prefix of one, or `last`")
     if (Path(ref) / PARAMS).is_file():
         return RunRecord(Path(ref))
     runs = list_runs(runs_dir)

@@ -39,6 +39,23 @@ _SIGNALS = {
 }
 
 
+def oom_kills() -> int | None:
+    """The kernel's count of out-of-memory kills so far (Linux), or ``None`` where unknown.
+
+    A run killed by SIGKILL while this count rose was, almost surely, killed
+    for memory rather than by a person's kill -9.
+    """
+    try:
+        with open("/proc/vmstat", encoding="ascii") as f:
+            for line in f:
+                name, _, value = line.partition(" ")
+                if name == "oom_kill":
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 @dataclass(frozen=True)
 class RunRequest:
     """What to run: everything needed to start (or restart) a run."""
@@ -89,6 +106,7 @@ class Run:
         self._peak_rss = 0.0
         self._terminal: ev.Event | None = None
         self._finish_lock = threading.Lock()
+        self._oom_kills_at_start: int | None = None
 
     @property
     def run_id(self) -> str:
@@ -119,6 +137,7 @@ class Run:
                 start_new_session=True,
             )
         self._t0 = time.monotonic()
+        self._oom_kills_at_start = oom_kills()
         self.record.set_process(self._proc.pid)
         return self
 
@@ -132,12 +151,14 @@ class Run:
             except (ValueError, KeyError, TypeError):
                 continue  # a line torn by a dying child
             if isinstance(event, ev.Metric):
-                self._metrics.update(event.values)
+                with self._finish_lock:  # stop() may be recording them from another thread
+                    self._metrics.update(event.values)
             elif isinstance(event, ev.DeviceSample) and event.process_rss_mb:
                 self._peak_rss = max(self._peak_rss, event.process_rss_mb)
             elif isinstance(event, ev.TERMINAL):
                 continue  # held back until the process has exited and its summary is on disk
             yield event
+        proc.stdout.close()
         yield self._finish(proc.wait())
 
     def _finish(self, returncode: int) -> ev.Event:
@@ -150,7 +171,13 @@ class Run:
                 else:
                     self._terminal = self._verdict(returncode, self._peak_rss)
                     self.record.append(self._terminal)
-                    self.record.write_summary(self._terminal, self._metrics, {})
+                    self.record.write_summary(self._terminal, dict(self._metrics), {})
+                proc = self._require()
+                if proc.stdin is not None:
+                    try:
+                        proc.stdin.close()
+                    except OSError:
+                        pass  # the child is gone and the pipe with it
             return self._terminal
 
     def _verdict(self, returncode: int, peak_rss: float) -> ev.Event:
@@ -159,11 +186,18 @@ class Run:
         tail = self.record.log_tail()
         if self._cancel_requested.is_set():
             return ev.Cancelled(reason="cancelled by the user (stopped by force)", time=elapsed)
+        peak = f" (its memory peaked at {peak_rss:.0f} MB)" if peak_rss else ""
+        before, now = self._oom_kills_at_start, oom_kills()
+        if returncode == -signal.SIGKILL and before is not None and now is not None and now > before:
+            return ev.Failed(
+                kind="oom",
+                reason=f"the kernel's out-of-memory killer ended the run{peak}",
+                log_tail=tail,
+                time=elapsed,
+            )
         if returncode == -signal.SIGKILL:
-            peak = f" (its memory peaked at {peak_rss:.0f} MB)" if peak_rss else ""
             return ev.Interrupted(
-                reason="the run's process was killed (SIGKILL): most often by the kernel's "
-                f"out-of-memory killer{peak}, or by kill -9",
+                reason=f"the run's process was killed (SIGKILL) from outside{peak}",
                 log_tail=tail,
                 time=elapsed,
             )

@@ -11,21 +11,26 @@ from labs.events import DeviceSample, Metric
 class ScalarWriter:
     """Writes metrics and device samples with ``tf.summary``.
 
-    The writer is made on first use, so that TensorFlow is imported by the run
-    that needs it rather than by this module.
+    :meth:`open` is called by the run once TensorFlow is imported, on the main
+    thread; samples that arrive before (during the import) are only in the
+    event log.
     """
 
-    def __init__(self, logdir: Path):
+    def __init__(self, logdir: Path) -> None:
         self._logdir = logdir
         self._writer: Any = None
-        self._samples = 0
+
+    def open(self) -> None:
+        import tensorflow as tf
+
+        # Flush every second so a killed run keeps nearly all of its curves.
+        self._writer = tf.summary.create_file_writer(str(self._logdir), flush_millis=1000)
 
     def _scalars(self, values: dict[str, float | None], step: int) -> None:
         import tensorflow as tf
 
         if self._writer is None:
-            # Flush every second so a killed run keeps nearly all of its curves.
-            self._writer = tf.summary.create_file_writer(str(self._logdir), flush_millis=1000)
+            return
         with self._writer.as_default(step=step):
             for name, value in values.items():
                 if value is not None:
@@ -35,10 +40,6 @@ class ScalarWriter:
         self._scalars(event.values, event.step)
 
     def device(self, event: DeviceSample) -> None:
-        if self._writer is None:
-            # Samples come from a thread: leave the TensorFlow import (and the
-            # writer's creation) to the run's first metric on the main thread.
-            return
         values = {
             "device/process_cpu_pct": event.process_cpu_pct,
             "device/process_rss_mb": event.process_rss_mb,
@@ -48,8 +49,8 @@ class ScalarWriter:
         for gpu in event.gpus:
             values[f"device/gpu{gpu.index}_util_pct"] = gpu.util_pct
             values[f"device/gpu{gpu.index}_mem_used_mb"] = gpu.mem_used_mb
-        self._samples += 1
-        self._scalars(values, self._samples)
+        # Their step is the run's clock in milliseconds: samples have no training step.
+        self._scalars(values, round(event.time * 1000))
 
     def close(self) -> None:
         if self._writer is not None:

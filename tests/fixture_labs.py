@@ -34,7 +34,7 @@ class OkParams:
 
 
 def run_ok(p: OkParams, ctx: RunContext) -> RunGen:
-    yield ev.Log("ok lab starting")
+    yield ev.Log("ok lab starting [/tmp/x]")  # brackets: must never be read as markup
     for step in range(1, p.steps + 1):
         yield ev.Metric(step=step, values={"loss": 1.0 / step, "step_sq": float(step * step)})
     yield ev.Log("ok lab done", level="info")

@@ -38,11 +38,37 @@ def test_the_cli_module_imports_neither_tensorflow_nor_textual() -> None:
     assert not loaded & {"tensorflow", "keras", "textual"}
 
 
-def test_help_runs() -> None:
+def test_the_app_and_its_screens_import_no_tensorflow() -> None:
+    # The menu is up before any run starts: TensorFlow is the run's business.
+    loaded = loaded_after_import(["tui.app", "tui.headless"])
+    assert {"textual", "tui"} <= loaded
+    assert not loaded & {"tensorflow", "keras"}
+
+
+def test_help_imports_no_tensorflow(tmp_path) -> None:
+    """`meetup-lab --help` through the real entry point, with sys.modules read at exit."""
+    dump = tmp_path / "modules.json"
+    code = (
+        "import atexit, json, sys\n"
+        f"atexit.register(lambda: open({str(dump)!r}, 'w').write(json.dumps(sorted(sys.modules))))\n"
+        "sys.argv = ['meetup-lab', '--help']\n"
+        "from tui.cli import main\n"
+        "main()\n"
+    )
     done = subprocess.run(
-        [str(MEETUP_LAB), "--help"], cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     for command in ("list", "params", "run", "runs", "show"):
         assert command in done.stdout
+    loaded = {name.split(".")[0] for name in json.loads(dump.read_text())}
+    assert "typer" in loaded
+    assert not loaded & {"tensorflow", "keras", "textual"}
+
+
+def test_help_runs_as_the_console_script() -> None:
+    done = subprocess.run(
+        [str(MEETUP_LAB), "--help"], cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr

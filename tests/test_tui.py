@@ -40,9 +40,13 @@ async def _wait_for(pilot: Pilot, condition: Callable[[], bool], what: str, limi
 
 
 async def _set_field(pilot: Pilot, name: str, text: str) -> None:
+    """Click into the field, clear it and type, as a user would."""
     field = pilot.app.screen.query_one(f"#param-{name}", ParamField)
-    field.query_one(Input).value = text
+    box = field.query_one(Input)
+    await pilot.click(box)
+    await pilot.press("end", *["backspace"] * len(box.value), *text)
     await pilot.pause()
+    assert box.value == text
 
 
 async def _open_pde_form(pilot: Pilot) -> FormScreen:
@@ -205,3 +209,19 @@ async def test_quitting_mid_run_records_it_as_cancelled(tmp_path: Path) -> None:
         await pilot.press("q")
     (info,) = list_runs(tmp_path / "runs")
     assert info.status == "cancelled"
+
+
+async def test_replay_of_a_run_without_a_result_says_so(tmp_path: Path) -> None:
+    record = make_recorded_run(tmp_path / "runs")
+    # As a killed run leaves it: the events stop mid-run and there is no summary.
+    lines = (record.path / "events.jsonl").read_text().splitlines()
+    (record.path / "events.jsonl").write_text("\n".join(lines[:-1]) + "\n")
+    (record.path / "summary.json").unlink()
+    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        screen = pilot.app.screen
+        await _wait_for(pilot, lambda: screen.ended, "the replay to end")
+        assert screen.query_one(RunStatus).status == "interrupted"
+        await pilot.press("escape")
+        assert isinstance(pilot.app.screen, MenuScreen)

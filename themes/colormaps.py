@@ -42,8 +42,9 @@ def _interpolate(anchors: list[str], levels: int) -> np.ndarray:
 COLORMAPS: dict[str, np.ndarray] = {name: _interpolate(a, LEVELS) for name, a in _ANCHORS.items()}
 
 
-def hex_colours(name: str) -> list[str]:
-    return ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in COLORMAPS[name]]
+def default_cmap(signed: bool) -> str:
+    """Signed fields get a diverging map centred on 0; others a sequential one."""
+    return DIVERGING[0] if signed else SEQUENTIAL[0]
 
 
 def quantize(field: np.ndarray, vmin: float, vmax: float, levels: int = LEVELS) -> np.ndarray:

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from labs.recording import RunRecord
-from labs.registry import get_lab
+from labs.registry import all_labs, get_lab
 from labs.runner import RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
 from tui import config
@@ -46,7 +46,8 @@ class MeetupLabApp(App[None]):
         for theme in THEMES:
             self.register_theme(theme)
         saved = config.load(config_path).get("theme")
-        self.theme = saved if saved in {t.name for t in THEMES} else DEFAULT_THEME
+        # Any registered theme (ours or Textual's, chosen from the palette) is restored.
+        self.theme = saved if saved in self.available_themes else DEFAULT_THEME
 
     def on_mount(self) -> None:
         self.push_screen(MenuScreen())
@@ -84,8 +85,6 @@ class MeetupLabApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        from labs.registry import all_labs
-
         for lab in all_labs().values():
             yield SystemCommand(f"Run lab: {lab.name}", lab.summary, partial(self.open_form, lab.name))
         yield SystemCommand("History", "Recorded runs", self.action_history)

@@ -6,7 +6,6 @@ own process) and no Textual until the TUI is opened.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -14,7 +13,7 @@ import typer
 
 from labs import paths
 from labs.devices import check_device
-from labs.params import ParamError, parse_assignments
+from labs.params import ParamError, check_seed, parse_assignments
 from labs.recording import find_run, list_runs
 from labs.registry import Lab, all_labs, get_lab
 from labs.runner import RunRequest
@@ -99,6 +98,7 @@ def run(
     try:
         values = the_lab.build_params(parse_assignments(set_ or []))
         device = check_device(device)
+        seed = check_seed(seed)
     except (ParamError, ValueError) as exc:
         fail(str(exc))
     if json_ and not headless:
@@ -155,7 +155,4 @@ def show(
 
 
 def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(EXIT_CANCELLED)
+    app()

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from labs import paths
+from labs.jsonfile import read_object, write_atomic
 
 
 def load(path: Path | None = None) -> dict[str, Any]:
-    path = path or paths.config_file()
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_object(path or paths.config_file()) or {}
 
 
 def save(settings: dict[str, Any], path: Path | None = None) -> None:
@@ -23,6 +18,6 @@ def save(settings: dict[str, Any], path: Path | None = None) -> None:
     path = path or paths.config_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=2) + "\n")
+        write_atomic(path, settings)
     except OSError:
         pass

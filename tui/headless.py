@@ -13,17 +13,15 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from labs import events as ev
+from labs.numbers import fmt
 from labs.recording import RunRecord
 from labs.runner import Run
 from tui.heatmap_render import HeatmapRenderable
 
 PLAIN_INTERVAL_S = 1.0  # at most one progress line a second in a pipe
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.5g}" if isinstance(value, float) else str(value)
 
 
 def follow(run: Run, mode: str = "auto", out: TextIO | None = None) -> str:
@@ -65,7 +63,7 @@ def _json(events: Iterator[ev.Event], out: TextIO) -> ev.Event:
 
 def _progress_line(event: ev.Metric, total: int | None) -> str:
     done = f"step {event.step}" + (f"/{total} ({100 * event.step / total:.0f}%)" if total else "")
-    values = " ".join(f"{k}={_fmt(v)}" for k, v in event.values.items())
+    values = " ".join(f"{k}={fmt(v)}" for k, v in event.values.items())
     return f"[{event.time:7.1f}s] {done} {values}"
 
 
@@ -97,7 +95,7 @@ def _plain(run: Run, out: TextIO) -> ev.Event:
 def _metrics_table(values: dict[str, float]) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     for name, value in values.items():
-        table.add_row(name, _fmt(value))
+        table.add_row(Text(name), Text(fmt(value)))  # Text: names are not markup
     return table
 
 
@@ -135,9 +133,8 @@ def _live(run: Run, out: TextIO) -> ev.Event:
             elif isinstance(event, ev.Frame):
                 frame = event
             elif isinstance(event, ev.Log):
-                live.console.print(
-                    f"[dim]{event.time:7.1f}s[/] {event.message}", markup=True, highlight=False
-                )
+                # Text, not markup: a log line may hold brackets, as paths and arrays do.
+                live.console.print(Text.assemble((f"{event.time:7.1f}s ", "dim"), event.message))
             elif isinstance(event, ev.TERMINAL):
                 live.update(view())
                 return event

@@ -19,7 +19,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 
-from themes.colormaps import ASCII_RAMP, COLORMAPS, DIVERGING, LEVELS, SEQUENTIAL, quantize, value_range
+from themes.colormaps import ASCII_RAMP, COLORMAPS, LEVELS, default_cmap, quantize, value_range
 
 UPPER_HALF = "▀"
 
@@ -49,10 +49,6 @@ class Palette:
 @lru_cache(maxsize=8)
 def palette(name: str) -> Palette:
     return Palette(name)
-
-
-def default_cmap(signed: bool) -> str:
-    return DIVERGING[0] if signed else SEQUENTIAL[0]
 
 
 def fit(shape: tuple[int, int], width: int, rows: int) -> tuple[int, int]:

@@ -14,3 +14,10 @@ class RunEvent(Message):
     """One event of the run being watched, posted from the worker thread."""
 
     event: Event
+
+
+@dataclass
+class ReplayEnded(Message):
+    """A recorded run's events ran out without a result (killed, or still running elsewhere)."""
+
+    status: str

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select
 
 from labs.devices import available
-from labs.params import ParamError
+from labs.params import ParamError, check_seed
 from labs.registry import Lab
 from labs.runner import RunRequest
 from tui.widgets.param_field import ParamField
@@ -66,7 +66,10 @@ class FormScreen(Screen[None]):
             error_label.update(str(exc))
             return
         try:
-            seed = int(self.query_one("#seed", Input).value or "0")
+            seed = check_seed(int(self.query_one("#seed", Input).value or "0"))
+        except ParamError as exc:
+            error_label.update(str(exc))
+            return
         except ValueError:
             error_label.update("seed must be a whole number")
             return

@@ -15,14 +15,16 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog
+from textual.worker import Worker, WorkerState
 
 from labs import events as ev
+from labs.numbers import fmt
 from labs.png import write_heatmap_png
 from labs.recording import RunRecord
 from labs.registry import get_lab
 from labs.runner import Run, RunRequest
-from tui.heatmap_render import default_cmap
-from tui.messages import RunEvent
+from themes.colormaps import default_cmap
+from tui.messages import ReplayEnded, RunEvent
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.heatmap import Heatmap
 from tui.widgets.metric_charts import MetricCharts
@@ -67,8 +69,9 @@ class RunScreen(Screen[None]):
     def _charts(self) -> tuple[str, ...]:
         if self.request is not None:
             return self.request.lab.charts
+        if self.record is None:
+            return ()
         try:
-            assert self.record is not None
             return get_lab(self.record.meta["lab_ref"]).charts
         except LookupError:  # a lab that is no longer installed: chart what comes
             return ()
@@ -79,7 +82,7 @@ class RunScreen(Screen[None]):
         self.query_one("#log").border_title = "log"
         if self.record is not None:
             self.sub_title = f"{self.record.run_id} (recorded)"
-            self._follow(self.record.events())
+            self._follow(self.record.events(), replay=self.record)
         elif self.request is not None:
             self._start()
 
@@ -95,10 +98,28 @@ class RunScreen(Screen[None]):
         self._follow(self.active_run.events())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="follow run")
-    def _follow(self, events: Iterable[ev.Event]) -> None:
+    def _follow(self, events: Iterable[ev.Event], replay: RunRecord | None = None) -> None:
         # post_message is thread-safe and, unlike call_from_thread, never blocks.
+        ended = False
         for event in events:
+            ended = ended or isinstance(event, ev.TERMINAL)
             self.post_message(RunEvent(event))
+        if replay is not None and not ended:
+            self.post_message(ReplayEnded(replay.status()))
+
+    @on(ReplayEnded)
+    def _on_replay_ended(self, message: ReplayEnded) -> None:
+        self.ended = True
+        self.query_one(RunStatus).set(status=message.status)
+        log = self.query_one("#log", RichLog)
+        log.write(f"the record ends here, without a result: the run is {message.status}")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            # Reading the run broke (say, its folder was deleted): say so instead of freezing.
+            self.ended = True
+            self.query_one(RunStatus).set(status="failed")
+            self.query_one("#log", RichLog).write(f"cannot follow the run: {event.worker.error}")
 
     @on(RunEvent)
     def _on_run_event(self, message: RunEvent) -> None:
@@ -129,9 +150,7 @@ class RunScreen(Screen[None]):
             self.ended = True
             status.set(status=ev.STATUS[type(event)], elapsed=event.time)
             if isinstance(event, ev.Finished):
-                result = ", ".join(
-                    f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in event.summary.items()
-                )
+                result = ", ".join(f"{k}={fmt(v)}" for k, v in event.summary.items())
                 log.write(f"{event.time:6.1f}s finished: {result}")
             else:
                 log.write(f"{event.time:6.1f}s {ev.STATUS[type(event)]}: {event.reason}")
@@ -164,9 +183,13 @@ class RunScreen(Screen[None]):
             self.notify("No heatmap to save yet.", severity="warning")
             return
         folder = self.record.path / "artifacts"
-        folder.mkdir(exist_ok=True)
         path = folder / f"snapshot-{self.frame.name}-{self.frame.step}.png"
-        write_heatmap_png(path, self.frame.data, default_cmap(self.frame.signed), self.frame.signed)
+        try:
+            folder.mkdir(exist_ok=True)
+            write_heatmap_png(path, self.frame.data, default_cmap(self.frame.signed), self.frame.signed)
+        except OSError as exc:
+            self.notify(f"Cannot save the heatmap: {exc}", severity="error")
+            return
         self.notify(f"Saved {path}")
 
     def action_back(self) -> None:

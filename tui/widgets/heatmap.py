@@ -7,8 +7,8 @@ from rich.segment import Segment
 from textual.strip import Strip
 from textual.widget import Widget
 
-from themes.colormaps import value_range
-from tui.heatmap_render import colour_bar, default_cmap, render_lines
+from themes.colormaps import default_cmap, value_range
+from tui.heatmap_render import colour_bar, render_lines
 
 
 class Heatmap(Widget):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.widgets import Static
 
-
-def format_value(value: float) -> str:
-    return f"{value:.5g}"
+from labs.numbers import fmt
 
 
 class MetricsPanel(Static):
@@ -15,7 +14,9 @@ class MetricsPanel(Static):
     MetricsPanel { height: auto; }
     """
 
-    values: dict[str, float] = {}
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.values: dict[str, float] = {}
 
     def show(self, step: int, values: dict[str, float]) -> None:
         self.values = values
@@ -24,5 +25,5 @@ class MetricsPanel(Static):
         table.add_column(justify="right")
         table.add_row("step", str(step))
         for name, value in values.items():
-            table.add_row(name, format_value(value))
+            table.add_row(Text(name), Text(fmt(value)))  # Text: names are not markup
         self.update(table)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Switch
@@ -20,10 +18,9 @@ class ParamField(Vertical):
     ParamField Input, ParamField Select { width: 1fr; max-width: 40; }
     """
 
-    def __init__(self, spec: ParamSpec, value: Any = None) -> None:
+    def __init__(self, spec: ParamSpec) -> None:
         super().__init__(id=f"param-{spec.name}")
         self.spec = spec
-        self.initial = spec.default if value is None else value
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -31,15 +28,15 @@ class ParamField(Vertical):
         if spec.choices:
             yield Select(
                 [(c, c) for c in spec.choices],
-                value=self.initial,
+                value=spec.default,
                 allow_blank=False,
                 compact=True,
                 id="value",
             )
         elif spec.type is bool:
-            yield Switch(value=bool(self.initial), id="value")
+            yield Switch(value=bool(spec.default), id="value")
         else:
-            yield Input(value=str(self.initial), compact=True, id="value")
+            yield Input(value=str(spec.default), compact=True, id="value")
         yield Label(self.help_text, classes="param-help", markup=False)
 
     @property

@@ -16,7 +16,6 @@ class RunStatus(Vertical):
     DEFAULT_CSS = """
     RunStatus { height: auto; }
     RunStatus ProgressBar { width: 1fr; }
-    RunStatus #progress-bar { width: 1fr; }
     """
 
     def __init__(self) -> None:
