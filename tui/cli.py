@@ -1,22 +1,21 @@
 """The ``meetup-lab`` command line (Typer).
 
-Importing this module must stay cheap: no TensorFlow (runs import it in their
-own process) and no Textual until the TUI is opened.
+Importing this module must stay cheap, since ``--help`` does nothing else:
+the engine (NumPy, psutil) is imported by the commands that use it, Textual
+when the TUI opens, and TensorFlow only in a run's own process.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from labs import paths
-from labs.devices import check_device
-from labs.params import ParamError, check_seed, parse_assignments
-from labs.recording import find_run, list_runs
-from labs.registry import Lab, all_labs, get_lab
-from labs.runner import RunRequest
+
+if TYPE_CHECKING:
+    from labs.registry import Lab
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 
@@ -43,6 +42,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def _lab(name: str) -> Lab:
+    from labs.registry import get_lab
+
     try:
         return get_lab(name)
     except LookupError as exc:
@@ -65,6 +66,8 @@ def main_callback(ctx: typer.Context, runs_dir: RunsDir = None) -> None:
 @app.command("list")
 def list_labs() -> None:
     """List the labs."""
+    from labs.registry import all_labs
+
     for lab in all_labs().values():
         typer.echo(f"{lab.name:<12} {lab.summary}")
 
@@ -94,6 +97,10 @@ def run(
     ] = False,
 ) -> None:
     """Run a lab: in the TUI, or with --headless in this terminal."""
+    from labs.devices import check_device
+    from labs.params import ParamError, check_seed, parse_assignments
+    from labs.runner import RunRequest
+
     the_lab = _lab(lab)
     try:
         values = the_lab.build_params(parse_assignments(set_ or []))
@@ -121,6 +128,8 @@ def run(
 @app.command()
 def runs(runs_dir: RunsDir = None) -> None:
     """List recorded runs, newest first."""
+    from labs.recording import list_runs
+
     folder = paths.runs_dir(runs_dir)
     infos = list_runs(folder)
     if not infos:
@@ -142,6 +151,8 @@ def show(
     headless: Annotated[bool, typer.Option(help="Print the summary instead of opening the TUI.")] = False,
 ) -> None:
     """Open a recorded run in the TUI, or print its summary with --headless."""
+    from labs.recording import find_run
+
     try:
         record = find_run(paths.runs_dir(runs_dir), run_ref)
     except LookupError as exc:
