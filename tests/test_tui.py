@@ -58,17 +58,24 @@ async def _open_pde_form(pilot: Pilot) -> FormScreen:
     return screen
 
 
+async def _run_pde_until_first_metric(pilot: Pilot, grid: str, steps: str) -> RunScreen:
+    """From the menu: open the pde form, set grid and steps, run, wait for a metric."""
+    await _open_pde_form(pilot)
+    await _set_field(pilot, "grid", grid)
+    await _set_field(pilot, "steps", steps)
+    await pilot.press("ctrl+r")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, RunScreen)
+    status = screen.query_one(RunStatus)
+    await _wait_for(pilot, lambda: status.step > 0, "the first metric")
+    return screen
+
+
 async def test_choose_lab_change_parameter_run_and_see_metrics(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
-        await _open_pde_form(pilot)
-        await _set_field(pilot, "grid", "32")
-        await _set_field(pilot, "steps", "400")
-        await pilot.press("ctrl+r")
-        await pilot.pause()
-        screen = pilot.app.screen
-        assert isinstance(screen, RunScreen)
+        screen = await _run_pde_until_first_metric(pilot, grid="32", steps="400")
         status = screen.query_one(RunStatus)
-        await _wait_for(pilot, lambda: status.step > 0, "the first metric")
         await _wait_for(pilot, lambda: screen.ended, "the end of the run")
         assert status.status == "finished"
         assert status.step == 400
@@ -80,15 +87,8 @@ async def test_choose_lab_change_parameter_run_and_see_metrics(tmp_path: Path) -
 
 async def test_cancel_a_running_run(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
-        await _open_pde_form(pilot)
-        await _set_field(pilot, "grid", "64")
-        await _set_field(pilot, "steps", "10000000")
-        await pilot.press("ctrl+r")
-        await pilot.pause()
-        screen = pilot.app.screen
-        assert isinstance(screen, RunScreen)
+        screen = await _run_pde_until_first_metric(pilot, grid="64", steps="10000000")
         status = screen.query_one(RunStatus)
-        await _wait_for(pilot, lambda: status.step > 0, "the first metric")
         await pilot.press("escape")  # refused while running: the run screen stays
         assert pilot.app.screen is screen
         await pilot.press("c")
@@ -199,13 +199,7 @@ async def test_no_color_draws_the_heatmap_in_ascii(tmp_path: Path, monkeypatch: 
 
 async def test_quitting_mid_run_records_it_as_cancelled(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
-        await _open_pde_form(pilot)
-        await _set_field(pilot, "grid", "64")
-        await _set_field(pilot, "steps", "10000000")
-        await pilot.press("ctrl+r")
-        await pilot.pause()
-        status = pilot.app.screen.query_one(RunStatus)
-        await _wait_for(pilot, lambda: status.step > 0, "the first metric")
+        await _run_pde_until_first_metric(pilot, grid="64", steps="10000000")
         await pilot.press("q")
     (info,) = list_runs(tmp_path / "runs")
     assert info.status == "cancelled"
