@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any, TextIO
 
 from labs import events as ev
@@ -187,7 +188,7 @@ def run(record: RunRecord) -> int:
 
 
 def main() -> None:
-    record = RunRecord(sys.argv[1])
+    record = RunRecord(Path(sys.argv[1]))
     code = run(record)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import psutil
 
@@ -27,7 +28,7 @@ _nvml_lock = threading.Lock()
 _nvml_ready: bool | None = None
 
 
-def _nvml() -> object | None:
+def _nvml() -> Any:
     """The initialised ``pynvml`` module, or ``None`` where NVML is unavailable."""
     global _nvml_ready
     with _nvml_lock:
@@ -118,7 +119,7 @@ def _gpu_samples() -> tuple[GpuSample, ...]:
 class Sampler:
     """Samples a process and the machine about twice a second on a daemon thread."""
 
-    def __init__(self, pid: int, emit: Callable[[DeviceSample], None], interval: float = 0.5):
+    def __init__(self, pid: int, emit: Callable[[DeviceSample], object], interval: float = 0.5) -> None:
         self._process = psutil.Process(pid)
         self._emit = emit
         self._interval = interval

@@ -207,9 +207,10 @@ def _alive(pid: object, create_time: object) -> bool:
         return False
     try:
         process = psutil.Process(pid)
-        same = create_time is None or abs(process.create_time() - float(create_time)) < 1.0
-        return same and process.status() != psutil.STATUS_ZOMBIE
-    except (psutil.Error, TypeError, ValueError):
+        if isinstance(create_time, int | float) and abs(process.create_time() - create_time) >= 1.0:
+            return False  # the pid now belongs to another process
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
 
 

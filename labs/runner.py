@@ -39,6 +39,13 @@ _SIGNALS = {
 }
 
 
+def _describe_signal(number: int) -> str:
+    try:
+        return _SIGNALS.get(signal.Signals(number), signal.Signals(number).name)
+    except ValueError:
+        return f"signal {number}"
+
+
 def oom_kills() -> int | None:
     """The kernel's count of out-of-memory kills so far (Linux), or ``None`` where unknown.
 
@@ -202,7 +209,7 @@ class Run:
                 time=elapsed,
             )
         if returncode < 0:
-            what = _SIGNALS.get(-returncode, f"signal {-returncode}")
+            what = _describe_signal(-returncode)
             reason = f"the run's process crashed: {what}"
         else:
             reason = f"the run's process exited with code {returncode} before reporting a result"

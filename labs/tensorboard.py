@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ class ScalarWriter:
         # Flush every second so a killed run keeps nearly all of its curves.
         self._writer = tf.summary.create_file_writer(str(self._logdir), flush_millis=1000)
 
-    def _scalars(self, values: dict[str, float | None], step: int) -> None:
+    def _scalars(self, values: Mapping[str, float | None], step: int) -> None:
         import tensorflow as tf
 
         if self._writer is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,6 +17,7 @@ from labs.registry import all_labs, get_lab
 from labs.runner import RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
 from tui import config
+from tui.messages import OpenForm, OpenRecord, StartRun
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
@@ -74,19 +77,24 @@ class MeetupLabApp(App[None]):
     def action_history(self) -> None:
         self.push_screen(HistoryScreen(self.runs_dir))
 
-    def open_form(self, lab_name: str) -> None:
-        self.push_screen(FormScreen(get_lab(lab_name)))
+    @on(OpenForm)
+    def open_form(self, message: OpenForm) -> None:
+        self.push_screen(FormScreen(get_lab(message.lab_name)))
 
-    def start_run(self, request: RunRequest) -> None:
-        self.push_screen(RunScreen(self.runs_dir, request=request))
+    @on(StartRun)
+    def start_run(self, message: StartRun) -> None:
+        self.push_screen(RunScreen(self.runs_dir, request=message.request))
 
-    def open_record(self, record: RunRecord) -> None:
-        self.push_screen(RunScreen(self.runs_dir, record=record))
+    @on(OpenRecord)
+    def open_record(self, message: OpenRecord) -> None:
+        self.push_screen(RunScreen(self.runs_dir, record=message.record))
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for lab in all_labs().values():
-            yield SystemCommand(f"Run lab: {lab.name}", lab.summary, partial(self.open_form, lab.name))
+            yield SystemCommand(
+                f"Run lab: {lab.name}", lab.summary, partial(self.post_message, OpenForm(lab.name))
+            )
         yield SystemCommand("History", "Recorded runs", self.action_history)
 
 

@@ -15,7 +15,9 @@ import typer
 from labs import paths
 
 if TYPE_CHECKING:
+    from labs.recording import RunRecord
     from labs.registry import Lab
+    from labs.runner import RunRequest
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 
@@ -50,10 +52,12 @@ def _lab(name: str) -> Lab:
         fail(str(exc))
 
 
-def _open_tui(runs_dir: Path | None, **start: object) -> None:
+def _open_tui(
+    runs_dir: Path | None, start: RunRequest | None = None, replay: RunRecord | None = None
+) -> None:
     from tui.app import make_app
 
-    make_app(runs_dir=paths.runs_dir(runs_dir), **start).run()
+    make_app(runs_dir=paths.runs_dir(runs_dir), start=start, replay=replay).run()
 
 
 @app.callback(invoke_without_command=True)

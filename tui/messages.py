@@ -1,4 +1,4 @@
-"""Messages the run worker posts to the run screen."""
+"""The app's messages: run events for the run screen, and navigation requests for the app."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from labs.events import Event
+from labs.recording import RunRecord
+from labs.runner import RunRequest
 
 
 @dataclass
@@ -21,3 +23,24 @@ class ReplayEnded(Message):
     """A recorded run's events ran out without a result (killed, or still running elsewhere)."""
 
     status: str
+
+
+@dataclass
+class OpenForm(Message):
+    """Show the parameter form of a lab (from the menu or the command palette)."""
+
+    lab_name: str
+
+
+@dataclass
+class StartRun(Message):
+    """Start a run and show it."""
+
+    request: RunRequest
+
+
+@dataclass
+class OpenRecord(Message):
+    """Show a recorded run."""
+
+    record: RunRecord

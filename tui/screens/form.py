@@ -12,6 +12,7 @@ from labs.devices import available
 from labs.params import ParamError, check_seed
 from labs.registry import Lab
 from labs.runner import RunRequest
+from tui.messages import StartRun
 from tui.widgets.param_field import ParamField
 
 
@@ -75,4 +76,4 @@ class FormScreen(Screen[None]):
             return
         device = str(self.query_one("#device", Select).value)
         error_label.update("")
-        self.app.start_run(RunRequest(self.lab, params, device, seed))
+        self.post_message(StartRun(RunRequest(self.lab, params, device, seed)))

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 
 from labs.recording import RunRecord, list_runs
+from tui.messages import OpenRecord
 
 
 class HistoryScreen(Screen[None]):
@@ -55,4 +56,4 @@ class HistoryScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _open(self, event: DataTable.RowSelected) -> None:
         assert event.row_key.value is not None
-        self.app.open_record(RunRecord(Path(event.row_key.value)))
+        self.post_message(OpenRecord(RunRecord(Path(event.row_key.value))))

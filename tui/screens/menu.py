@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 
 from labs.registry import all_labs
+from tui.messages import OpenForm
 from tui.widgets.lab_list import LabList
 
 
@@ -23,4 +24,4 @@ class MenuScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#lab-list")
     def open_lab(self, event: OptionList.OptionSelected) -> None:
         assert event.option.id is not None
-        self.app.open_form(event.option.id)
+        self.post_message(OpenForm(event.option.id))

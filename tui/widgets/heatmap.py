@@ -35,7 +35,7 @@ class Heatmap(Widget):
     def colour(self) -> bool:
         return not self.app.no_color
 
-    def _render(self) -> None:
+    def _build_strips(self) -> None:
         width, height = self.size
         key = (width, height, self._version)
         if key == self._rendered_for:
@@ -51,7 +51,7 @@ class Heatmap(Widget):
         self._strips = [Strip(line).apply_style(self.rich_style) for line in lines]
 
     def render_line(self, y: int) -> Strip:
-        self._render()
+        self._build_strips()
         if y < len(self._strips) - 1:
             return self._strips[y].extend_cell_length(self.size.width, self.rich_style)
         if self._strips and y == self.size.height - 1:

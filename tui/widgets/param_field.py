@@ -48,6 +48,7 @@ class ParamField(Vertical):
         widget = self.query_one("#value")
         if isinstance(widget, Switch):
             return "true" if widget.value else "false"
+        assert isinstance(widget, Input | Select)
         return str(widget.value)
 
     def validate(self) -> str | None:
