@@ -54,26 +54,30 @@ class FormScreen(Screen[None]):
     def _submit(self) -> None:
         self.action_run()
 
+    def _refuse(self, message: str) -> None:
+        """Say why the run did not start: in a notification, and below the form."""
+        self.query_one("#form-error", Label).update(message)
+        self.notify(message, title="Not started", severity="error")
+
     def action_run(self) -> None:
-        error_label = self.query_one("#form-error", Label)
         fields = list(self.query(ParamField))
         errors = [e for e in (f.validate() for f in fields) if e]
         if errors:
-            error_label.update(f"Fix {len(errors)} field(s) first: {errors[0]}")
+            self._refuse(f"Fix {len(errors)} field(s) first: {errors[0]}")
             return
         try:
             params = self.lab.build_params({f.spec.name: f.text for f in fields})
         except ParamError as exc:  # cross-field checks, such as the stable time step
-            error_label.update(str(exc))
+            self._refuse(str(exc))
             return
         try:
             seed = check_seed(int(self.query_one("#seed", Input).value or "0"))
         except ParamError as exc:
-            error_label.update(str(exc))
+            self._refuse(str(exc))
             return
         except ValueError:
-            error_label.update("seed must be a whole number")
+            self._refuse("seed must be a whole number")
             return
         device = str(self.query_one("#device", Select).value)
-        error_label.update("")
+        self.query_one("#form-error", Label).update("")
         self.post_message(StartRun(RunRequest(self.lab, params, device, seed)))
