@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from labs.pde import heat_steps_numpy, make_heat_stepper  # noqa: E402
+from labs.pde.heat import heat_steps_numpy, make_heat_stepper  # noqa: E402
 
 ALPHA = 0.2
 REPEATS = 3  # best of three: the least disturbed measurement

@@ -69,7 +69,7 @@ class RunRecord:
         params: dict[str, Any],
         device: str,
         seed: int,
-        key_metric: str | None = None,
+        key_metric: str | tuple[str, ...] | None = None,
     ) -> RunRecord:
         now = datetime.now()
         run_id = f"{now:%Y%m%d-%H%M%S}-{lab}-{secrets.token_hex(2)}"
@@ -158,13 +158,15 @@ class RunRecord:
         self, terminal: ev.Event, metrics: dict[str, float], lab_summary: dict[str, Any]
     ) -> None:
         meta = self.meta
-        key = meta.get("key_metric")
+        wanted = meta.get("key_metric") or []
+        candidates = [wanted] if isinstance(wanted, str) else list(wanted)
+        key = next((name for name in candidates if name in metrics), None)
         summary: dict[str, Any] = {
             "status": ev.STATUS[type(terminal)],
             "duration": round(terminal.time, 3),
             "ended_at": datetime.now().isoformat(timespec="seconds"),
             "metrics": metrics,
-            "key_metric": {key: metrics[key]} if key in metrics else {},
+            "key_metric": {key: metrics[key]} if key is not None else {},
             "result": lab_summary,
         }
         if isinstance(terminal, ev.Failed):

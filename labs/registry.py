@@ -30,7 +30,8 @@ class Lab:
     summary: str
     params_cls: type
     run: str  # "module:function", imported only where the run executes
-    key_metric: str | None = None  # the metric `meetup-lab runs` shows
+    # The metric `meetup-lab runs` shows: the first of these that the run reported.
+    key_metric: str | tuple[str, ...] | None = None
     steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
     charts: tuple[str, ...] = ()  # metrics the run screen charts first
 
@@ -54,7 +55,7 @@ def _resolve(ref: str) -> Any:
 
 
 def _builtin() -> dict[str, Lab]:
-    from labs.pde import LAB as PDE
+    from labs.pde.lab import LAB as PDE
 
     return {lab.name: lab for lab in (PDE,)}
 

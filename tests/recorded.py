@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from labs import events as ev
-from labs.pde import analytic_gaussian
+from labs.pde.heat import analytic_gaussian
 from labs.recording import PARAMS, RunRecord
 
 RUN_ID = "20260101-120000-pde-abcd"

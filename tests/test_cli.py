@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from labs import events as ev
 from labs.recording import RunRecord, find_run
+from labs.registry import get_lab
 from tests.support import metric_lines, only_run_dir, run_cli, start_cli, wait_until
 from tui.cli import app
 
@@ -44,10 +45,9 @@ def test_list(cli: CliRunner) -> None:
     result = cli.invoke(app, ["list"])
     assert result.exit_code == 0, result.output
     [line] = result.stdout.splitlines()
-    assert line.split(None, 1) == [
-        "pde",
-        "TensorFlow as a numerical engine: the heat equation, drawn as a live heatmap",
-    ]
+    name, summary = line.split(None, 1)
+    assert name == "pde"
+    assert summary == get_lab("pde").summary
 
 
 def test_params_pde(cli: CliRunner) -> None:
@@ -55,13 +55,18 @@ def test_params_pde(cli: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     names = [line.split()[0] for line in lines[::2]]
-    assert names == ["equation", "grid", "diffusivity", "dt", "steps", "frame_every", "boundary", "initial"]
-    grid = lines[2]
+    assert names == [spec.name for spec in get_lab("pde").specs]
+    assert names[:2] == ["equation", "grid"]
+    by_name = {
+        line.split()[0]: (line, help_line) for line, help_line in zip(lines[::2], lines[1::2], strict=True)
+    }
+    grid, grid_help = by_name["grid"]
     assert grid.split()[:4] == ["grid", "int", "default", "256"]
     assert grid.endswith("int in [8, 4096]")
-    assert lines[3].strip() == "grid points per side"
-    assert lines[12].split()[:4] == ["boundary", "choice", "default", "fixed"]
-    assert lines[12].endswith("one of fixed, periodic")
+    assert grid_help.strip().startswith("grid points per side")
+    boundary, _ = by_name["boundary"]
+    assert boundary.split()[:4] == ["boundary", "choice", "default", "fixed"]
+    assert boundary.endswith("one of fixed, periodic")
 
 
 def test_params_of_a_lab_given_as_module_and_name(cli: CliRunner) -> None:
@@ -76,7 +81,7 @@ def test_params_of_a_lab_given_as_module_and_name(cli: CliRunner) -> None:
         ("nope", ("unknown lab 'nope'", "available labs are pde")),
         ("tests.fixture_labs:NOPE", ("cannot load lab 'tests.fixture_labs:NOPE'",)),
         ("no_such_module:LAB", ("cannot load lab", "no_such_module")),
-        ("labs.pde:PdeParams", ("is not a Lab",)),
+        ("labs.pde.lab:PdeParams", ("is not a Lab",)),
     ],
 )
 def test_params_unknown_lab(cli: CliRunner, lab: str, fragments: tuple[str, ...]) -> None:

@@ -8,7 +8,7 @@ import sys
 
 from tests.support import MEETUP_LAB, REPO, cli_env
 
-ENGINE = ["labs.registry", "labs.runner", "labs.recording", "labs.pde", "labs.child"]
+ENGINE = ["labs.registry", "labs.runner", "labs.recording", "labs.pde.lab", "labs.child"]
 
 
 def loaded_after_import(modules: list[str]) -> set[str]:

@@ -7,7 +7,7 @@ from dataclasses import FrozenInstanceError, dataclass
 import pytest
 
 from labs.params import ParamError, ParamSpec, build, param, parse_assignments, specs, to_dict
-from labs.pde import PdeParams
+from labs.pde.lab import PdeParams
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,9 @@ def test_pde_spec_errors() -> None:
     with pytest.raises(ParamError, match=r"^grid='abc' is not valid: expected int in \[8, 4096\]$"):
         build(PdeParams, {"grid": "abc"})
     assert build(PdeParams, {"grid": "1e3"}).grid == 1000
-    with pytest.raises(ParamError, match="valid parameters are equation, grid, diffusivity, dt, steps"):
+    with pytest.raises(
+        ParamError, match="valid parameters are equation, grid, steps, frame_every, diffusivity, dt"
+    ):
         build(PdeParams, {"foo": "1"})
     with pytest.raises(ParamError, match="one of fixed, periodic"):
         build(PdeParams, {"boundary": "open"})

@@ -10,10 +10,11 @@ import pytest
 import tensorflow as tf
 
 from labs import events as ev
-from labs import pde
 from labs.context import RunContext
 from labs.params import ParamError
-from labs.pde import PdeParams, analytic_gaussian, heat_steps_numpy, initial_field, make_heat_stepper
+from labs.pde import heat as pde
+from labs.pde.heat import analytic_gaussian, heat_steps_numpy, initial_field, make_heat_stepper
+from labs.pde.lab import PdeParams
 
 
 def advance(u0: np.ndarray, alpha: float, steps: int, boundary: str) -> np.ndarray:

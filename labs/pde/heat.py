@@ -1,47 +1,26 @@
-"""The ``pde`` lab: TensorFlow as a numerical engine.
+"""The heat (diffusion) equation ``u_t = D ∇²u``.
 
-The heat (diffusion) equation ``u_t = D ∇²u`` on an n×n grid with spacing
-dx = 1, stepped by explicit Euler with the 5-point Laplacian inside one
-XLA-compiled ``tf.function`` that runs many steps per emitted frame.
-A plain NumPy version of the same stepping is kept beside it: the tests and
-the benchmark compare the two.
+On an n×n grid with spacing dx = 1, stepped by explicit Euler with the
+5-point Laplacian inside one XLA-compiled ``tf.function`` that runs many steps
+per emitted frame. A plain NumPy version of the same stepping is kept beside
+it: the tests and the benchmark compare the two.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext
-from labs.params import ParamError, param
-from labs.registry import Lab
+
+if TYPE_CHECKING:
+    from labs.pde.lab import PdeParams
 
 DX = 1.0  # grid spacing; lengths and times are in grid units
-
-
-@dataclass(frozen=True)
-class PdeParams:
-    equation: str = param("heat", "the equation to step", choices=("heat",))
-    grid: int = param(256, "grid points per side", min=8, max=4096)
-    diffusivity: float = param(1.0, "diffusion coefficient D", min=1e-6, max=1e3)
-    dt: float = param(0.2, "time step; stable while dt <= dx²/(4D)", min=1e-9, max=1e3)
-    steps: int = param(10_000, "time steps in total", min=1, max=10_000_000)
-    frame_every: int = param(100, "steps between frames", min=1, max=1_000_000)
-    boundary: str = param("fixed", "u = 0 at the edges, or periodic", choices=("fixed", "periodic"))
-    initial: str = param("gaussian", "initial field", choices=("gaussian", "drops", "square"))
-
-    def __post_init__(self) -> None:
-        limit = stable_dt(self.diffusivity)
-        if self.dt > limit:
-            raise ParamError(
-                f"dt={self.dt:g} is unstable for D={self.diffusivity:g}: "
-                f"the largest stable dt is dx²/(4D) = {limit:g}"
-            )
 
 
 def stable_dt(diffusivity: float) -> float:
@@ -177,15 +156,3 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
         "mass_change_pct": 100 * (mass - mass0) / mass0 if mass0 else 0.0,
         "steps_per_s": rate,
     }
-
-
-LAB = Lab(
-    name="pde",
-    title="PDEs on TensorFlow",
-    summary="TensorFlow as a numerical engine: the heat equation, drawn as a live heatmap",
-    params_cls=PdeParams,
-    run="labs.pde:run",
-    key_metric="mass",
-    steps=lambda p: p.steps,
-    charts=("mass", "max"),
-)

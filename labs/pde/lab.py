@@ -1,0 +1,101 @@
+"""The ``pde`` lab's parameters and run: one equation per run, chosen by ``equation``.
+
+Each parameter says which equation reads it; the others are ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+from labs import events as ev
+from labs.context import RunContext
+from labs.params import ParamError, param
+from labs.pde import fractal, gray_scott, heat, poisson, wave
+from labs.registry import Lab
+
+EQUATIONS = ("heat", "wave", "gray-scott", "poisson", "mandelbrot", "julia")
+RUNS = {
+    "heat": heat.run,
+    "wave": wave.run,
+    "gray-scott": gray_scott.run,
+    "poisson": poisson.run,
+    "mandelbrot": fractal.run,
+    "julia": fractal.run,
+}
+
+
+@dataclass(frozen=True)
+class PdeParams:
+    equation: str = param("heat", "the equation to solve", choices=EQUATIONS)
+    grid: int = param(256, "grid points per side (fractals: pixels across)", min=8, max=4096)
+    steps: int = param(10_000, "time steps in total (heat, wave, gray-scott)", min=1, max=10_000_000)
+    frame_every: int = param(100, "steps between frames (heat, wave, gray-scott)", min=1, max=1_000_000)
+    # heat
+    diffusivity: float = param(1.0, "heat: diffusion coefficient D", min=1e-6, max=1e3)
+    dt: float = param(0.2, "heat: time step; stable while dt <= dx²/(4D)", min=1e-9, max=1e3)
+    boundary: str = param("fixed", "heat: u = 0 at the edges, or periodic", choices=("fixed", "periodic"))
+    initial: str = param("gaussian", "heat: initial field", choices=("gaussian", "drops", "square"))
+    # wave
+    eps: float = param(0.03, "wave: time step (the tutorial's eps)", min=1e-6, max=10.0)
+    damping: float = param(0.04, "wave: damping of the velocity", min=0.0, max=10.0)
+    drops: int = param(40, "wave: raindrops on the pond", min=1, max=100_000)
+    scheme: str = param(
+        "symplectic",
+        "wave: symplectic Euler, or the tutorial's unstable update",
+        choices=("symplectic", "tutorial"),
+    )
+    # gray-scott
+    preset: str = param(
+        "spots", "gray-scott: Pearson's (F, k), or custom", choices=(*gray_scott.PRESETS, "custom")
+    )
+    feed: float = param(0.030, "gray-scott (custom): feed rate F", min=0.0, max=0.2)
+    kill: float = param(0.055, "gray-scott (custom): kill rate k", min=0.0, max=0.2)
+    # poisson
+    symbol: str = param("spectral", "poisson: the Laplacian's symbol", choices=("spectral", "5-point"))
+    source: str = param("charges", "poisson: the source f", choices=("charges", "manufactured", "random"))
+    # mandelbrot and julia
+    iterations: int = param(200, "fractals: iterations per pixel", min=1, max=100_000)
+    centre_x: float = param(-0.5, "fractals: window centre, real part", min=-10.0, max=10.0)
+    centre_y: float = param(0.0, "fractals: window centre, imaginary part", min=-10.0, max=10.0)
+    zoom: float = param(1.0, "fractals: 1 shows [-2, 1] x [-1.3, 1.3]", min=1e-3, max=1e12)
+    c_re: float = param(-0.8, "julia: c, real part", min=-2.0, max=2.0)
+    c_im: float = param(0.156, "julia: c, imaginary part", min=-2.0, max=2.0)
+
+    def __post_init__(self) -> None:
+        # Unstable parameters are refused before the run starts, naming the limit.
+        if self.equation == "heat" and self.dt > (limit := heat.stable_dt(self.diffusivity)):
+            raise ParamError(
+                f"dt={self.dt:g} is unstable for D={self.diffusivity:g}: "
+                f"the largest stable dt is dx²/(4D) = {limit:g}"
+            )
+        if self.equation == "wave" and self.scheme == "symplectic" and self.eps >= (top := wave.stable_eps()):
+            raise ParamError(
+                f"eps={self.eps:g} is unstable for the symplectic scheme: eps must stay below "
+                f"2/√8 = {top:.4f} (the Laplacian's largest eigenvalue is 8)"
+            )
+
+
+def total_steps(p: PdeParams) -> int:
+    if p.equation == "poisson":
+        return 1
+    if p.equation in ("mandelbrot", "julia"):
+        return p.iterations
+    return p.steps
+
+
+def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    return (yield from RUNS[p.equation](p, ctx))
+
+
+LAB = Lab(
+    name="pde",
+    title="PDEs on TensorFlow",
+    summary="TensorFlow as a numerical engine: heat, waves, Turing patterns, Poisson by FFT, fractals",
+    params_cls=PdeParams,
+    run="labs.pde.lab:run",
+    key_metric=("mass", "energy", "v_mean", "residual", "area"),
+    steps=total_steps,
+    charts=("mass", "max", "energy", "checkerboard", "v_mean", "area", "residual"),
+)
