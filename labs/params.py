@@ -29,9 +29,14 @@ def param(
     min: float | None = None,  # noqa: A002
     max: float | None = None,  # noqa: A002
     choices: tuple[str, ...] | None = None,
+    when: tuple[str, tuple[str, ...]] | None = None,
 ) -> Any:
-    """Declare one parameter field of a lab's parameter dataclass."""
-    meta = {"help": help, "min": min, "max": max, "choices": choices}
+    """Declare one parameter field of a lab's parameter dataclass.
+
+    ``when=("equation", ("heat",))`` says the parameter only matters while
+    another parameter has one of those values (the form hides it otherwise).
+    """
+    meta = {"help": help, "min": min, "max": max, "choices": choices, "when": when}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -46,6 +51,14 @@ class ParamSpec:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] | None = None
+    when: tuple[str, tuple[str, ...]] | None = None
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether this parameter matters, given the others' current values."""
+        if self.when is None:
+            return True
+        other, wanted = self.when
+        return values.get(other) in wanted
 
     @property
     def type_name(self) -> str:
@@ -120,6 +133,7 @@ def specs(params_cls: type) -> tuple[ParamSpec, ...]:
             min=f.metadata["min"],
             max=f.metadata["max"],
             choices=f.metadata["choices"],
+            when=f.metadata.get("when"),
         )
         for f in dataclasses.fields(params_cls)
     )

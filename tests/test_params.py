@@ -205,3 +205,12 @@ def test_parse_assignments_errors(pair: str) -> None:
     with pytest.raises(ParamError) as info:
         parse_assignments(["ok=1", pair])
     assert str(info.value) == f"--set {pair!r} is not of the form name=value"
+
+
+def test_a_parameter_applies_only_to_the_equations_it_names() -> None:
+    by_name = {spec.name: spec for spec in specs(PdeParams)}
+    assert by_name["grid"].applies({"equation": "poisson"})  # no condition: always
+    assert by_name["diffusivity"].applies({"equation": "heat"})
+    assert not by_name["diffusivity"].applies({"equation": "wave"})
+    assert by_name["c_re"].applies({"equation": "julia"})
+    assert not by_name["c_re"].applies({"equation": "mandelbrot"})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Label
+from textual.widgets import DataTable, Input, Label, Select
 
 from labs.recording import list_runs
 from tests.recorded import RUN_ID, make_recorded_run
@@ -219,3 +219,23 @@ async def test_replay_of_a_run_without_a_result_says_so(tmp_path: Path) -> None:
         assert screen.query_one(RunStatus).status == "interrupted"
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, MenuScreen)
+
+
+async def test_the_form_shows_the_chosen_equations_parameters_and_runs_it(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        form = await _open_pde_form(pilot)
+        assert form.query_one("#param-diffusivity").display
+        assert not form.query_one("#param-eps").display
+        form.query_one("#param-equation Select", Select).value = "wave"
+        await pilot.pause()
+        assert not form.query_one("#param-diffusivity").display
+        assert form.query_one("#param-eps").display and form.query_one("#param-scheme").display
+        await _set_field(pilot, "grid", "32")
+        await _set_field(pilot, "steps", "200")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        await _wait_for(pilot, lambda: screen.ended, "the wave run to end")
+        assert screen.query_one(RunStatus).status == "finished"
+        assert "energy" in screen.query_one(MetricsPanel).values

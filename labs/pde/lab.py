@@ -16,6 +16,12 @@ from labs.pde import fractal, gray_scott, heat, poisson, wave
 from labs.registry import Lab
 
 EQUATIONS = ("heat", "wave", "gray-scott", "poisson", "mandelbrot", "julia")
+# Which equations read a parameter: the form shows it only for those.
+STEPPED = ("equation", ("heat", "wave", "gray-scott"))
+HEAT, WAVE, GRAY_SCOTT = ("equation", ("heat",)), ("equation", ("wave",)), ("equation", ("gray-scott",))
+POISSON, JULIA = ("equation", ("poisson",)), ("equation", ("julia",))
+FRACTALS = ("equation", ("mandelbrot", "julia"))
+
 RUNS = {
     "heat": heat.run,
     "wave": wave.run,
@@ -30,38 +36,92 @@ RUNS = {
 class PdeParams:
     equation: str = param("heat", "the equation to solve", choices=EQUATIONS)
     grid: int = param(256, "grid points per side (fractals: pixels across)", min=8, max=4096)
-    steps: int = param(10_000, "time steps in total (heat, wave, gray-scott)", min=1, max=10_000_000)
-    frame_every: int = param(100, "steps between frames (heat, wave, gray-scott)", min=1, max=1_000_000)
+    steps: int = param(
+        10_000,
+        "time steps in total (heat, wave, gray-scott)",
+        min=1,
+        max=10_000_000,
+        when=STEPPED,
+    )
+    frame_every: int = param(
+        100,
+        "steps between frames (heat, wave, gray-scott)",
+        min=1,
+        max=1_000_000,
+        when=STEPPED,
+    )
     # heat
-    diffusivity: float = param(1.0, "heat: diffusion coefficient D", min=1e-6, max=1e3)
-    dt: float = param(0.2, "heat: time step; stable while dt <= dx²/(4D)", min=1e-9, max=1e3)
-    boundary: str = param("fixed", "heat: u = 0 at the edges, or periodic", choices=("fixed", "periodic"))
-    initial: str = param("gaussian", "heat: initial field", choices=("gaussian", "drops", "square"))
+    diffusivity: float = param(1.0, "heat: diffusion coefficient D", min=1e-6, max=1e3, when=HEAT)
+    dt: float = param(0.2, "heat: time step; stable while dt <= dx²/(4D)", min=1e-9, max=1e3, when=HEAT)
+    boundary: str = param(
+        "fixed",
+        "heat: u = 0 at the edges, or periodic",
+        choices=("fixed", "periodic"),
+        when=HEAT,
+    )
+    initial: str = param(
+        "gaussian",
+        "heat: initial field",
+        choices=("gaussian", "drops", "square"),
+        when=HEAT,
+    )
     # wave
-    eps: float = param(0.03, "wave: time step (the tutorial's eps)", min=1e-6, max=10.0)
-    damping: float = param(0.04, "wave: damping of the velocity", min=0.0, max=10.0)
-    drops: int = param(40, "wave: raindrops on the pond", min=1, max=100_000)
+    eps: float = param(0.03, "wave: time step (the tutorial's eps)", min=1e-6, max=10.0, when=WAVE)
+    damping: float = param(0.04, "wave: damping of the velocity", min=0.0, max=10.0, when=WAVE)
+    drops: int = param(40, "wave: raindrops on the pond", min=1, max=100_000, when=WAVE)
     scheme: str = param(
         "symplectic",
         "wave: symplectic Euler, or the tutorial's unstable update",
         choices=("symplectic", "tutorial"),
+        when=WAVE,
     )
     # gray-scott
     preset: str = param(
-        "spots", "gray-scott: Pearson's (F, k), or custom", choices=(*gray_scott.PRESETS, "custom")
+        "spots",
+        "gray-scott: Pearson's (F, k), or custom",
+        choices=(*gray_scott.PRESETS, "custom"),
+        when=GRAY_SCOTT,
     )
-    feed: float = param(0.030, "gray-scott (custom): feed rate F", min=0.0, max=0.2)
-    kill: float = param(0.055, "gray-scott (custom): kill rate k", min=0.0, max=0.2)
+    feed: float = param(0.030, "gray-scott (custom): feed rate F", min=0.0, max=0.2, when=GRAY_SCOTT)
+    kill: float = param(0.055, "gray-scott (custom): kill rate k", min=0.0, max=0.2, when=GRAY_SCOTT)
     # poisson
-    symbol: str = param("spectral", "poisson: the Laplacian's symbol", choices=("spectral", "5-point"))
-    source: str = param("charges", "poisson: the source f", choices=("charges", "manufactured", "random"))
+    symbol: str = param(
+        "spectral",
+        "poisson: the Laplacian's symbol",
+        choices=("spectral", "5-point"),
+        when=POISSON,
+    )
+    source: str = param(
+        "charges",
+        "poisson: the source f",
+        choices=("charges", "manufactured", "random"),
+        when=POISSON,
+    )
     # mandelbrot and julia
-    iterations: int = param(200, "fractals: iterations per pixel", min=1, max=100_000)
-    centre_x: float = param(-0.5, "fractals: window centre, real part", min=-10.0, max=10.0)
-    centre_y: float = param(0.0, "fractals: window centre, imaginary part", min=-10.0, max=10.0)
-    zoom: float = param(1.0, "fractals: 1 shows [-2, 1] x [-1.3, 1.3]", min=1e-3, max=1e12)
-    c_re: float = param(-0.8, "julia: c, real part", min=-2.0, max=2.0)
-    c_im: float = param(0.156, "julia: c, imaginary part", min=-2.0, max=2.0)
+    iterations: int = param(200, "fractals: iterations per pixel", min=1, max=100_000, when=FRACTALS)
+    centre_x: float = param(
+        -0.5,
+        "fractals: window centre, real part",
+        min=-10.0,
+        max=10.0,
+        when=FRACTALS,
+    )
+    centre_y: float = param(
+        0.0,
+        "fractals: window centre, imaginary part",
+        min=-10.0,
+        max=10.0,
+        when=FRACTALS,
+    )
+    zoom: float = param(
+        1.0,
+        "fractals: 1 shows [-2, 1] x [-1.3, 1.3]",
+        min=1e-3,
+        max=1e12,
+        when=FRACTALS,
+    )
+    c_re: float = param(-0.8, "julia: c, real part", min=-2.0, max=2.0, when=JULIA)
+    c_im: float = param(0.156, "julia: c, imaginary part", min=-2.0, max=2.0, when=JULIA)
 
     def __post_init__(self) -> None:
         # Unstable parameters are refused before the run starts, naming the limit.

@@ -41,7 +41,16 @@ class FormScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.lab.name
+        self._show_relevant_fields()
         self.query(Input).first().focus()
+
+    @on(Select.Changed)
+    def _show_relevant_fields(self) -> None:
+        """Show only the parameters that matter for the current choices (say, the equation)."""
+        fields = list(self.query(ParamField))
+        values = {f.spec.name: f.text for f in fields}
+        for field in fields:
+            field.display = field.spec.applies(values)
 
     @on(Input.Changed)
     def _check_field(self, event: Input.Changed) -> None:
@@ -60,7 +69,8 @@ class FormScreen(Screen[None]):
         self.notify(message, title="Not started", severity="error")
 
     def action_run(self) -> None:
-        fields = list(self.query(ParamField))
+        # Hidden fields keep their values but are not checked: they do not apply.
+        fields = [f for f in self.query(ParamField) if f.display]
         errors = [e for e in (f.validate() for f in fields) if e]
         if errors:
             self._refuse(f"Fix {len(errors)} field(s) first: {errors[0]}")
