@@ -4,8 +4,8 @@ It executes one lab run and writes every event twice: as a JSON line to the
 parent (on a private copy of the original stdout) and to the run folder. File
 descriptors 1 and 2 are pointed at ``output.log`` first, so TensorFlow's
 C++ log lines and a crash's last words land in the run's log, never on the
-user's screen. The parent cancels by writing ``cancel`` to our stdin; end of
-file on stdin means the parent is gone, which cancels too.
+user's screen. The parent controls the run through our stdin (see
+:class:`Control`).
 """
 
 from __future__ import annotations
@@ -69,23 +69,48 @@ class Emitter:
             self._log.close()
 
 
-class StopRequest:
-    """Watches stdin: ``cancel`` from the parent, or end of file when the parent is gone."""
+class Control:
+    """The parent's commands on stdin: cancel, pause, resume, step (one frame).
+
+    End of file on stdin means the parent is gone, which stops the run too.
+    A paused run holds between events, so a lab needs no code of its own for it.
+    """
 
     def __init__(self) -> None:
-        self.flag = threading.Event()
+        self.stop = threading.Event()
         self.orphaned = False
+        self._running = threading.Event()
+        self._running.set()
+        self._one_frame = False
 
     def start(self) -> None:
-        threading.Thread(target=self._watch, name="stop-request", daemon=True).start()
+        threading.Thread(target=self._watch, name="control", daemon=True).start()
 
     def _watch(self) -> None:
         for line in sys.stdin:
-            if line.strip() == "cancel":
+            command = line.strip()
+            if command == "cancel":
                 break
+            if command == "pause":
+                self._running.clear()
+            elif command == "resume":
+                self._one_frame = False
+                self._running.set()
+            elif command == "step":
+                self._one_frame = True
+                self._running.set()
         else:
             self.orphaned = True
-        self.flag.set()
+        self.stop.set()
+        self._running.set()  # a paused run must wake up to stop
+
+    def hold_while_paused(self) -> None:
+        self._running.wait()
+
+    def seen(self, event: ev.Event) -> None:
+        if self._one_frame and isinstance(event, ev.Frame):
+            self._one_frame = False
+            self._running.clear()
 
     def terminal(self) -> ev.Event:
         if self.orphaned:
@@ -126,28 +151,30 @@ def _classify(exc: BaseException) -> str:
 
 
 def _drive(
-    steps: Generator[ev.Event, None, dict[str, Any]], stop: StopRequest, emitter: Emitter
+    steps: Generator[ev.Event, None, dict[str, Any]], control: Control, emitter: Emitter
 ) -> tuple[ev.Event, dict[str, Any]]:
     """Forward the lab's events until it returns or is stopped."""
     while True:
-        if stop.flag.is_set():
+        control.hold_while_paused()
+        if control.stop.is_set():
             steps.close()
-            return stop.terminal(), {}
+            return control.terminal(), {}
         try:
             event = next(steps)
         except StopIteration as done:
             result = done.value or {}
             # A lab that saw ctx.cancelled and returned early was stopped, not finished.
-            return (stop.terminal() if stop.flag.is_set() else ev.Finished(summary=result)), result
+            return (control.terminal() if control.stop.is_set() else ev.Finished(summary=result)), result
         emitter.emit(event)
+        control.seen(event)
 
 
 def run(record: RunRecord) -> int:
     meta = record.meta
     pipe = _redirect_output(record)
-    stop = StopRequest()
-    stop.start()
-    ctx = RunContext(record.path, meta["seed"], meta["device"], stop.flag)
+    control = Control()
+    control.start()
+    ctx = RunContext(record.path, meta["seed"], meta["device"], control.stop)
     emitter = Emitter(record, pipe, ScalarWriter(record.path / "tensorboard"))
     sampler = Sampler(os.getpid(), emitter.emit)
     terminal: ev.Event
@@ -174,7 +201,7 @@ def run(record: RunRecord) -> int:
             sampler.start()
             _setup_tensorflow(meta["device"], meta["seed"])
             emitter.scalars.open()
-            terminal, result = _drive(lab.load_run()(params, ctx), stop, emitter)
+            terminal, result = _drive(lab.load_run()(params, ctx), control, emitter)
         except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
             traceback.print_exc()
             terminal = ev.Failed(

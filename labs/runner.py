@@ -215,16 +215,30 @@ class Run:
             reason = f"the run's process exited with code {returncode} before reporting a result"
         return ev.Failed(kind="crash", reason=reason, log_tail=tail, time=elapsed)
 
-    def cancel(self, grace: float = CANCEL_GRACE_S) -> None:
-        """Ask the run to stop; kill it if it has not stopped after ``grace`` seconds."""
+    def _send(self, command: str) -> None:
         proc = self._require()
-        self._cancel_requested.set()
         try:
             assert proc.stdin is not None
-            proc.stdin.write("cancel\n")
+            proc.stdin.write(command + "\n")
             proc.stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             pass  # already gone
+
+    def pause(self) -> None:
+        """Hold the run between two events (its process stays, idle)."""
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def step(self) -> None:
+        """From a pause: run until the next frame, then hold again."""
+        self._send("step")
+
+    def cancel(self, grace: float = CANCEL_GRACE_S) -> None:
+        """Ask the run to stop; kill it if it has not stopped after ``grace`` seconds."""
+        self._cancel_requested.set()
+        self._send("cancel")
         timer = threading.Timer(grace, self.kill)
         timer.daemon = True
         timer.start()

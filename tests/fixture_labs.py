@@ -14,6 +14,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from labs import events as ev
 from labs.context import RunContext
 from labs.params import param
@@ -124,6 +126,7 @@ def run_slow(p: SlowParams, ctx: RunContext) -> RunGen:
         while time.monotonic() < deadline:
             step += 1
             yield ev.Metric(step=step, values={"tick": float(step)})
+            yield ev.Frame("tick", step, np.full((2, 2), float(step), np.float32))
             time.sleep(p.interval)
         return {"steps": step}
     yield ev.Metric(step=1, values={"tick": 1.0})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -384,3 +385,38 @@ def test_the_kernels_oom_kill_count_is_readable_here() -> None:
     assert count is None or count >= 0
     if Path("/proc/vmstat").read_text().find("oom_kill ") >= 0:
         assert isinstance(count, int)
+
+
+def test_pause_holds_the_run_step_moves_one_frame_and_resume_goes_on(start: Start) -> None:
+    run = start("tests.fixture_labs:SLOW", interval=0.02)
+    pump = EventPump(run)
+
+    def frames() -> int:
+        return sum(isinstance(e, ev.Frame) for e in list(pump.events))
+
+    def settled() -> int:
+        """The frame count once it has stopped changing (events in flight have arrived)."""
+        seen = [-1]
+
+        def still() -> int | None:
+            now = frames()
+            if now == seen[0]:
+                return now
+            seen[0] = now
+            time.sleep(0.5)
+            return None
+
+        return wait_until(still, "the paused run to go quiet")
+
+    wait_until(lambda: frames() >= 3, "three frames")
+    run.pause()
+    held = settled()
+    time.sleep(0.5)
+    assert frames() == held  # paused: nothing moves
+    run.step()
+    wait_until(lambda: frames() == held + 1, "one more frame")
+    assert settled() == held + 1  # and then it holds again
+    run.resume()
+    wait_until(lambda: frames() >= held + 5, "frames again after resume")
+    run.cancel(grace=30)
+    assert isinstance(terminal_of(pump.result()), ev.Cancelled)

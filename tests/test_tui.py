@@ -11,6 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select
 
 from labs.recording import list_runs
+from labs.registry import get_lab
+from labs.runner import RunRequest
 from tests.recorded import RUN_ID, make_recorded_run
 from tui.app import MeetupLabApp, make_app
 from tui.screens.form import FormScreen
@@ -239,3 +241,43 @@ async def test_the_form_shows_the_chosen_equations_parameters_and_runs_it(tmp_pa
         await _wait_for(pilot, lambda: screen.ended, "the wave run to end")
         assert screen.query_one(RunStatus).status == "finished"
         assert "energy" in screen.query_one(MetricsPanel).values
+
+
+async def test_colour_map_and_range_keys(tmp_path: Path) -> None:
+    record = make_recorded_run(tmp_path / "runs")
+    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+        heatmap = pilot.app.screen.query_one(Heatmap)
+        assert (heatmap.cmap, heatmap.range_mode) == ("viridis", "auto")
+        await pilot.press("m")
+        assert heatmap.cmap == "inferno"
+        await pilot.press("v")
+        assert heatmap.range_mode == "fixed" and heatmap.value_range() == heatmap.fixed_range
+        await pilot.press("v")
+        low, high = heatmap.value_range()
+        assert heatmap.range_mode == "symmetric" and low == -high
+
+
+async def test_zoom_keys_run_the_fractal_again_zoomed(tmp_path: Path) -> None:
+    lab = get_lab("pde")
+    params = lab.build_params({"equation": "mandelbrot", "grid": "40", "iterations": "20"})
+    app = make_app(
+        tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        first = pilot.app.screen
+        assert isinstance(first, RunScreen)
+        await _wait_for(pilot, lambda: first.ended, "the first fractal run")
+        await pilot.press("plus")
+        await pilot.pause()
+        second = pilot.app.screen
+        assert isinstance(second, RunScreen) and second is not first
+        await _wait_for(pilot, lambda: second.ended, "the zoomed run")
+        assert second.query_one(RunStatus).status == "finished"
+    zooms = sorted(
+        json.loads((r.path / "params.json").read_text())["params"]["zoom"]
+        for r in list_runs(tmp_path / "runs")
+    )
+    assert zooms == [1.0, 2.0]

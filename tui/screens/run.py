@@ -8,10 +8,12 @@ so a replay shows exactly what the live run showed.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog
@@ -19,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from labs import events as ev
 from labs.numbers import fmt
+from labs.params import ParamError, to_dict
 from labs.png import write_heatmap_png
 from labs.recording import RunRecord
 from labs.registry import get_lab
@@ -35,9 +38,15 @@ from tui.widgets.run_status import RunStatus
 class RunScreen(Screen[None]):
     BINDINGS = [
         ("c", "cancel", "Cancel"),
+        ("p", "pause", "Pause"),
         ("r", "rerun", "Rerun"),
         ("s", "snapshot", "Save PNG"),
         ("escape", "back", "Back"),
+        Binding("n", "step", "Step", show=False),
+        Binding("m", "colour_map", "Colour map", show=False),
+        Binding("v", "colour_range", "Colour range", show=False),
+        Binding("plus,equals_sign", "zoom(2.0)", "Zoom in", show=False),
+        Binding("minus", "zoom(0.5)", "Zoom out", show=False),
     ]
     # Below 30 lines (80x24 over SSH) the side panel and log tighten up.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
@@ -52,6 +61,7 @@ class RunScreen(Screen[None]):
         self.active_run: Run | None = None
         self.frame: ev.Frame | None = None
         self.ended = False
+        self.paused = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -158,24 +168,73 @@ class RunScreen(Screen[None]):
                     log.write(f"    {line}")
 
     def action_cancel(self) -> None:
+        if (run := self._live_run()) is None:
+            return
+        run.cancel()
+        self.query_one(RunStatus).set(status="cancelling")
+
+    def _live_run(self) -> Run | None:
         if self.active_run is None or self.ended:
             self.notify("No run in progress.", severity="warning")
+            return None
+        return self.active_run
+
+    def action_pause(self) -> None:
+        if (run := self._live_run()) is None:
             return
-        self.active_run.cancel()
-        self.query_one(RunStatus).set(status="cancelling")
+        self.paused = not self.paused
+        if self.paused:
+            run.pause()
+        else:
+            run.resume()
+        self.query_one(RunStatus).set(status="paused" if self.paused else "running")
+
+    def action_step(self) -> None:
+        if (run := self._live_run()) is None:
+            return
+        if not self.paused:
+            self.notify("Pause first (p), then step a frame at a time (n).")
+            return
+        run.step()
+
+    def action_colour_map(self) -> None:
+        self.notify(f"Colour map: {self.query_one(Heatmap).next_cmap()}")
+
+    def action_colour_range(self) -> None:
+        self.notify(f"Colour range: {self.query_one(Heatmap).next_range_mode()}")
+
+    def _request(self) -> RunRequest | None:
+        """How this run was made, to make another like it."""
+        if self.request is not None:
+            return self.request
+        try:
+            return RunRequest.from_record(self.record) if self.record is not None else None
+        except (LookupError, ValueError) as exc:
+            self.notify(f"Cannot run it again: {exc}", severity="error")
+            return None
+
+    def action_zoom(self, factor: float) -> None:
+        """For labs with a zoom (the fractals): run again, zoomed about the same centre."""
+        request = self._request()
+        if request is None or not hasattr(request.params, "zoom"):
+            self.notify("This run has nothing to zoom.", severity="warning")
+            return
+        if self.active_run is not None and not self.ended:
+            self.active_run.stop()
+        try:
+            params = request.lab.build_params(
+                {**to_dict(request.params), "zoom": request.params.zoom * factor}
+            )
+        except ParamError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.switch_screen(RunScreen(self.runs_dir, request=replace(request, params=params)))
 
     def action_rerun(self) -> None:
         if not self.ended:
             self.notify("The run is still going: cancel it first (c).", severity="warning")
             return
-        request = self.request
-        if request is None and self.record is not None:
-            try:
-                request = RunRequest.from_record(self.record)
-            except (LookupError, ValueError) as exc:
-                self.notify(f"Cannot rerun: {exc}", severity="error")
-                return
-        if request is not None:
+        if (request := self._request()) is not None:
             self.app.switch_screen(RunScreen(self.runs_dir, request=request))
 
     def action_snapshot(self) -> None:

@@ -7,7 +7,7 @@ from rich.segment import Segment
 from textual.strip import Strip
 from textual.widget import Widget
 
-from themes.colormaps import default_cmap, value_range
+from themes.colormaps import COLORMAPS, default_cmap, value_range
 from tui.heatmap_render import colour_bar, render_lines
 
 
@@ -25,11 +25,44 @@ class Heatmap(Widget):
         self._strips: list[Strip] = []
         self._rendered_for: tuple[int, int, int] | None = None
         self._version = 0
+        self.chosen_cmap: str | None = None  # None: the default for the frame (signed or not)
+        self.range_mode = "auto"
+        self.fixed_range: tuple[float, float] | None = None
+
+    RANGE_MODES = ("auto", "fixed", "symmetric")
 
     def show(self, data: np.ndarray, signed: bool = False) -> None:
         self.data, self.signed = data, signed
+        self._changed()
+
+    def _changed(self) -> None:
         self._version += 1
         self.refresh()
+
+    @property
+    def cmap(self) -> str:
+        return self.chosen_cmap or default_cmap(self.signed)
+
+    def next_cmap(self) -> str:
+        """Cycle through the colour maps, starting from the one in use."""
+        names = list(COLORMAPS)
+        self.chosen_cmap = names[(names.index(self.cmap) + 1) % len(names)]
+        self._changed()
+        return self.chosen_cmap
+
+    def next_range_mode(self) -> str:
+        """auto (each frame's own min and max), fixed (frozen now) or symmetric about 0."""
+        self.range_mode = self.RANGE_MODES[(self.RANGE_MODES.index(self.range_mode) + 1) % 3]
+        self.fixed_range = self.value_range() if self.range_mode == "fixed" else None
+        self._changed()
+        return self.range_mode
+
+    def value_range(self) -> tuple[float, float]:
+        if self.data is None:
+            return 0.0, 1.0
+        if self.range_mode == "fixed" and self.fixed_range is not None:
+            return self.fixed_range
+        return value_range(self.data, self.signed or self.range_mode == "symmetric")
 
     @property
     def colour(self) -> bool:
@@ -44,10 +77,9 @@ class Heatmap(Widget):
         if self.data is None or height < 2:
             self._strips = []
             return
-        cmap = default_cmap(self.signed)
-        vrange = value_range(self.data, self.signed)
-        lines = render_lines(self.data, width, height - 1, cmap, vrange, self.colour)
-        lines.append(colour_bar(width, cmap, vrange, self.colour))
+        vrange = self.value_range()
+        lines = render_lines(self.data, width, height - 1, self.cmap, vrange, self.colour)
+        lines.append(colour_bar(width, self.cmap, vrange, self.colour))
         self._strips = [Strip(line).apply_style(self.rich_style) for line in lines]
 
     def render_line(self, y: int) -> Strip:
