@@ -102,7 +102,7 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
     advance(u, v, tf.constant(0))  # compile now, so steps_per_s measures stepping alone
     yield ctx.frame("v", 0, v0)
     done, started = 0, time.perf_counter()
-    v_np = v0
+    u_np, v_np = u0, v0
     while done < p.steps:
         chunk = min(p.frame_every, p.steps - done)
         u, v = advance(u, v, tf.constant(chunk))
@@ -120,6 +120,7 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
             },
         )
         yield ctx.frame("v", done, v_np)
-    yield ctx.save_array("v", v_np, "final v")
-    yield ctx.save_heatmap_png("v", v_np)
+    for name, field in (("u", u_np), ("v", v_np)):
+        yield ctx.save_array(name, field, f"final {name}")
+        yield ctx.save_heatmap_png(name, field)
     return {"steps": done, "feed": feed, "kill": kill, "v_mean": float(v_np.mean())}

@@ -120,7 +120,7 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
     advance(u, ut, tf.constant(0))  # compile now, so steps_per_s measures stepping alone
     yield ctx.frame("u", 0, u0, signed=True)
     done, started = 0, time.perf_counter()
-    field, e = u0, energy0
+    field, velocity, e = u0, ut0, energy0
     while done < p.steps:
         chunk = min(p.frame_every, p.steps - done)
         u, ut = advance(u, ut, tf.constant(chunk))
@@ -139,6 +139,7 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
             },
         )
         yield ctx.frame("u", done, field, signed=True)
-    yield ctx.save_array("u", field, "final height u")
-    yield ctx.save_heatmap_png("u", field, signed=True)
+    for name, final in (("u", field), ("ut", velocity)):
+        yield ctx.save_array(name, final, f"final {name}")
+        yield ctx.save_heatmap_png(name, final, signed=True)
     return {"steps": done, "energy": e, "energy_change_pct": 100 * (e - energy0) / energy0}
