@@ -8,14 +8,14 @@ it: the tests and the benchmark compare the two.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext
+from labs.pde.march import march
 
 if TYPE_CHECKING:
     from labs.pde.lab import PdeParams
@@ -122,40 +122,28 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
         f"heat equation on a {p.grid}x{p.grid} grid, {p.boundary} boundary, "
         f"alpha = D·dt/dx² = {alpha:.4g} (stable up to 0.25)"
     )
-    advance = make_heat_stepper(alpha, p.boundary)
-    u = tf.constant(u0)
     yield ctx.frame("u", 0, u0)
-    advance(u, tf.constant(0))  # compile now, so steps_per_s measures stepping alone
-    yield ev.Log("stepper compiled with XLA")
-    done, started = 0, time.perf_counter()
-    while done < p.steps:
-        chunk = min(p.frame_every, p.steps - done)
-        u = advance(u, tf.constant(chunk))
-        done += chunk
-        field = u.numpy()
-        if not np.isfinite(field).all():
-            raise FloatingPointError(
-                f"the field became NaN/inf by step {done}: the scheme blew up"
-                f" (alpha = {alpha:.4g}; explicit Euler needs alpha <= 0.25)"
-            )
-        rate = done / (time.perf_counter() - started)
-        mass = float(field.sum(dtype=np.float64)) * DX**2
-        yield ev.Metric(
-            step=done,
-            values={
-                "t": done * p.dt,
-                "mass": mass,
-                "max": float(field.max()),
-                "min": float(field.min()),
-                "steps_per_s": rate,
-            },
-        )
-        yield ctx.frame("u", done, field)
-    yield ctx.save_array("u", field, "final field u")
-    yield ctx.save_heatmap_png("u", field)
+
+    def report(step: int, fields: tuple[np.ndarray, ...], rate: float) -> Iterable[ev.Event]:
+        (u,) = fields
+        values = {
+            "t": step * p.dt,
+            "mass": float(u.sum(dtype=np.float64)) * DX**2,
+            "max": float(u.max()),
+            "min": float(u.min()),
+            "steps_per_s": rate,
+        }
+        return ev.Metric(step=step, values=values), ctx.frame("u", step, u)
+
+    advance = make_heat_stepper(alpha, p.boundary)
+    hint = f"alpha = {alpha:.4g}; explicit Euler needs alpha <= 0.25"
+    (u,), rate = yield from march(advance, (tf.constant(u0),), p.steps, p.frame_every, report, hint)
+    mass = float(u.sum(dtype=np.float64)) * DX**2
+    yield ctx.save_array("u", u, "final field u")
+    yield ctx.save_heatmap_png("u", u)
     return {
-        "steps": done,
-        "t": done * p.dt,
+        "steps": p.steps,
+        "t": p.steps * p.dt,
         "mass": mass,
         "mass_change_pct": 100 * (mass - mass0) / mass0 if mass0 else 0.0,
         "steps_per_s": rate,

@@ -12,14 +12,14 @@ for eps < 1/√2, whose energy stays bounded without damping.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext
+from labs.pde.march import march
 
 if TYPE_CHECKING:
     from labs.pde.lab import PdeParams
@@ -115,31 +115,23 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
         f"wave equation on a {p.grid}x{p.grid} pond, {p.drops} drops, eps {p.eps:g}, "
         f"damping {p.damping:g}, {p.scheme} scheme"
     )
-    advance = make_stepper(p.eps, p.damping, p.scheme)
-    u, ut = tf.constant(u0), tf.constant(ut0)
-    advance(u, ut, tf.constant(0))  # compile now, so steps_per_s measures stepping alone
     yield ctx.frame("u", 0, u0, signed=True)
-    done, started = 0, time.perf_counter()
-    field, velocity, e = u0, ut0, energy0
-    while done < p.steps:
-        chunk = min(p.frame_every, p.steps - done)
-        u, ut = advance(u, ut, tf.constant(chunk))
-        done += chunk
-        field, velocity = u.numpy(), ut.numpy()
-        if not (np.isfinite(field).all() and np.isfinite(velocity).all()):
-            raise FloatingPointError(f"the pond became NaN/inf by step {done}: the {p.scheme} scheme blew up")
-        e = energy(field, velocity)
-        yield ev.Metric(
-            step=done,
-            values={
-                "energy": e,
-                "checkerboard": checkerboard_amplitude(field),
-                "max_abs": float(np.abs(field).max()),
-                "steps_per_s": done / (time.perf_counter() - started),
-            },
-        )
-        yield ctx.frame("u", done, field, signed=True)
-    for name, final in (("u", field), ("ut", velocity)):
+
+    def report(step: int, fields: tuple[np.ndarray, ...], rate: float) -> Iterable[ev.Event]:
+        u, ut = fields
+        values = {
+            "energy": energy(u, ut),
+            "checkerboard": checkerboard_amplitude(u),
+            "max_abs": float(np.abs(u).max()),
+            "steps_per_s": rate,
+        }
+        return ev.Metric(step=step, values=values), ctx.frame("u", step, u, signed=True)
+
+    advance = make_stepper(p.eps, p.damping, p.scheme)
+    state = (tf.constant(u0), tf.constant(ut0))
+    (u, ut), _ = yield from march(advance, state, p.steps, p.frame_every, report, f"the {p.scheme} scheme")
+    for name, final in (("u", u), ("ut", ut)):
         yield ctx.save_array(name, final, f"final {name}")
         yield ctx.save_heatmap_png(name, final, signed=True)
-    return {"steps": done, "energy": e, "energy_change_pct": 100 * (e - energy0) / energy0}
+    e = energy(u, ut)
+    return {"steps": p.steps, "energy": e, "energy_change_pct": 100 * (e - energy0) / energy0}
