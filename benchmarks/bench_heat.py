@@ -11,26 +11,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from bench_pde import best_rate  # noqa: E402  (this folder is on sys.path for a script)
 
 from labs.pde.heat import heat_steps_numpy, make_heat_stepper  # noqa: E402
 
 ALPHA = 0.2
-REPEATS = 3  # best of three: the least disturbed measurement
-
-
-def best_rate(step_fn, steps: int) -> float:
-    best = float("inf")
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        step_fn(steps)
-        best = min(best, time.perf_counter() - start)
-    return steps / best
 
 
 def stepping_table() -> dict[tuple[int, str], float]:

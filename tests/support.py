@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +172,13 @@ def only_run_dir(runs_dir: Path) -> Path | None:
     folders = [p for p in runs_dir.iterdir() if (p / "params.json").is_file()]
     assert len(folders) <= 1, f"expected one run folder, found {folders}"
     return folders[0] if folders else None
+
+
+def drain(steps: Generator[ev.Event, None, dict[str, Any]]) -> tuple[list[ev.Event], dict[str, Any]]:
+    """Run a lab's generator to its end in this process: its events and its summary."""
+    events: list[ev.Event] = []
+    while True:
+        try:
+            events.append(next(steps))
+        except StopIteration as done:
+            return events, done.value

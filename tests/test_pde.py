@@ -15,6 +15,7 @@ from labs.params import ParamError
 from labs.pde import heat as pde
 from labs.pde.heat import analytic_gaussian, heat_steps_numpy, initial_field, make_heat_stepper
 from labs.pde.lab import PdeParams
+from tests.support import drain
 
 
 def advance(u0: np.ndarray, alpha: float, steps: int, boundary: str) -> np.ndarray:
@@ -117,14 +118,7 @@ def test_blow_up_raises_floating_point_error_naming_the_step(tmp_path: Path) -> 
 def test_run_generator_reports_frames_metrics_and_artifacts(tmp_path: Path) -> None:
     p = PdeParams(grid=32, steps=120, frame_every=50, boundary="periodic")
     ctx = RunContext(run_dir=tmp_path, seed=0, device="cpu")
-    gen = pde.run(p, ctx)
-    seen: list[ev.Event] = []
-    while True:
-        try:
-            seen.append(next(gen))
-        except StopIteration as stop:
-            summary = stop.value
-            break
+    seen, summary = drain(pde.run(p, ctx))
     metrics = [e for e in seen if isinstance(e, ev.Metric)]
     assert [m.step for m in metrics] == [50, 100, 120]  # the last chunk is the remainder
     assert [f.step for f in seen if isinstance(f, ev.Frame)] == [0, 50, 100, 120]

@@ -17,6 +17,7 @@ from labs.context import RunContext
 from labs.params import ParamError, build
 from labs.pde import fractal, gray_scott, poisson, wave
 from labs.pde.lab import EQUATIONS, PdeParams, run
+from tests.support import drain
 
 # -- wave ---------------------------------------------------------------------
 
@@ -236,14 +237,7 @@ SMALL = {"grid": 24, "steps": 40, "frame_every": 20, "iterations": 20}
 @pytest.mark.parametrize("equation", EQUATIONS)
 def test_every_equation_runs_to_a_summary(equation: str, tmp_path: Path) -> None:
     params = dataclasses.replace(PdeParams(), equation=equation, **SMALL)
-    gen = run(params, RunContext(tmp_path, seed=0, device="cpu"))
-    events = []
-    while True:
-        try:
-            events.append(next(gen))
-        except StopIteration as done:
-            summary = done.value
-            break
+    events, summary = drain(run(params, RunContext(tmp_path, seed=0, device="cpu")))
     assert any(isinstance(e, ev.Frame) for e in events)
     assert any(isinstance(e, ev.Metric) for e in events)
     artifacts = [e.path for e in events if isinstance(e, ev.Artifact)]

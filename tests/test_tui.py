@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select
 
-from labs.recording import list_runs
+from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
 from labs.runner import RunRequest
 from tests.recorded import RUN_ID, make_recorded_run
@@ -49,6 +50,16 @@ async def _set_field(pilot: Pilot, name: str, text: str) -> None:
     await pilot.press("end", *["backspace"] * len(box.value), *text)
     await pilot.pause()
     assert box.value == text
+
+
+@asynccontextmanager
+async def _replay(tmp_path: Path, record: RunRecord) -> AsyncIterator[Pilot]:
+    """The app opened on a recorded run, once the replay has ended."""
+    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+        yield pilot
 
 
 async def _open_pde_form(pilot: Pilot) -> FormScreen:
@@ -147,10 +158,7 @@ async def test_open_a_recorded_run_from_history(tmp_path: Path) -> None:
 
 async def test_snapshot_key_saves_the_heatmap_png(tmp_path: Path) -> None:
     record = make_recorded_run(tmp_path / "runs")
-    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+    async with _replay(tmp_path, record) as pilot:
         await pilot.press("s")
         png = record.path / "artifacts" / "snapshot-u-400.png"
         assert png.read_bytes().startswith(b"\x89PNG")
@@ -188,10 +196,7 @@ async def test_command_palette_opens_a_lab(tmp_path: Path) -> None:
 async def test_no_color_draws_the_heatmap_in_ascii(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     record = make_recorded_run(tmp_path / "runs")
-    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+    async with _replay(tmp_path, record) as pilot:
         heatmap = pilot.app.screen.query_one(Heatmap)
         lines = [heatmap.render_line(y).text for y in range(heatmap.size.height)]
         drawn = "".join(lines)
@@ -245,10 +250,7 @@ async def test_the_form_shows_the_chosen_equations_parameters_and_runs_it(tmp_pa
 
 async def test_colour_map_and_range_keys(tmp_path: Path) -> None:
     record = make_recorded_run(tmp_path / "runs")
-    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+    async with _replay(tmp_path, record) as pilot:
         heatmap = pilot.app.screen.query_one(Heatmap)
         assert (heatmap.cmap, heatmap.range_mode) == ("viridis", "auto")
         await pilot.press("m")
