@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from bench_pde import best_rate  # noqa: E402  (this folder is on sys.path for a script)
+from bench_pde import side_by_side  # noqa: E402  (this folder is on sys.path for a script)
 
 from labs.pde.heat import heat_steps_numpy, make_heat_stepper  # noqa: E402
 
@@ -34,9 +34,9 @@ def stepping_table() -> dict[tuple[int, str], float]:
             u = tf.constant(u0)
             advance(u, tf.constant(0))  # compile outside the timing
             steps = max(50, 400_000_000 // (n * n) // 10)
-            tf_rate = best_rate(lambda s, a=advance, u=u: a(u, tf.constant(s)).numpy(), steps)
-            np_rate = best_rate(
-                lambda s, u0=u0, b=boundary: heat_steps_numpy(u0, ALPHA, s, b), max(10, steps // 5)
+            tf_rate, np_rate = side_by_side(
+                (lambda s, a=advance, u=u: a(u, tf.constant(s)).numpy(), steps),
+                (lambda s, u0=u0, b=boundary: heat_steps_numpy(u0, ALPHA, s, b), max(10, steps // 5)),
             )
             print(f"{n:>6} {boundary:>9} {tf_rate:>11.0f} {np_rate:>14.0f} {tf_rate / np_rate:>8.2f}x")
             numpy_rates[n, boundary] = np_rate

@@ -161,8 +161,8 @@ def test_spots_give_many_round_blobs_and_stripes_long_ones() -> None:
 # -- poisson ------------------------------------------------------------------
 
 
-def _solve(f: np.ndarray, kind: str) -> tuple[np.ndarray, float]:
-    u, mean = poisson.make_solver(f.shape[0], kind)(tf.constant(f, tf.float64))
+def _solve(f: np.ndarray, kind: str, dtype: str = "float64") -> tuple[np.ndarray, float]:
+    u, mean = poisson.make_solver(f.shape[0], kind, dtype)(tf.constant(f, dtype))
     return u.numpy(), float(mean.numpy())
 
 
@@ -191,7 +191,20 @@ def test_the_zero_mode_is_removed_and_reported() -> None:
     assert mean == pytest.approx(f.mean())
     assert abs(u.mean()) < 1e-12
     assert np.abs(poisson.laplacian(u, "5-point") - (f - f.mean())).max() < 1e-10
-    np.testing.assert_allclose(u, poisson.solve_numpy(f, "5-point"), atol=1e-12)
+    np.testing.assert_allclose(u, poisson.make_numpy_solver(32, "5-point")(f), atol=1e-12)
+
+
+def test_float32_solve_matches_numpy_within_float32_rounding() -> None:
+    f = poisson.source(128, "random", 0).astype(np.float32)
+    u, _ = _solve(f, "spectral", "float32")
+    reference = poisson.make_numpy_solver(128, "spectral", "float32")(f)
+    assert u.dtype == np.float32
+    # Two FFTs of 128² points: each output sums many terms, so rounding grows
+    # like log2(n²) ≈ 14 float32 epsilons (1.2e-7) of the field's largest value.
+    assert np.abs(u - reference).max() < 50 * 1.2e-7 * np.abs(reference).max()
+    u_exact, f = poisson.manufactured(64)
+    u, _ = _solve(f.astype(np.float32), "spectral", "float32")
+    assert np.abs(u - u_exact).max() < 1e-6
 
 
 # -- mandelbrot and julia -----------------------------------------------------

@@ -97,6 +97,12 @@ class PdeParams:
         choices=("charges", "manufactured", "random"),
         when=POISSON,
     )
+    precision: str = param(
+        "float64",
+        "poisson: float64 (error at rounding level) or float32 (about twice as fast)",
+        choices=("float64", "float32"),
+        when=POISSON,
+    )
     # mandelbrot and julia
     iterations: int = param(200, "fractals: iterations per pixel", min=1, max=100_000, when=FRACTALS)
     centre_x: float = param(
