@@ -70,7 +70,8 @@ class Emitter:
 
 
 class Control:
-    """The parent's commands on stdin: cancel, pause, resume, step (one frame).
+    """The parent's commands on stdin: cancel, pause, resume, step (one frame),
+    and ``set NAME VALUE`` (a number the lab reads from ``ctx.tuning``).
 
     End of file on stdin means the parent is gone, which stops the run too.
     A paused run holds between events, so a lab needs no code of its own for it.
@@ -82,6 +83,7 @@ class Control:
         self._running = threading.Event()
         self._running.set()
         self._one_frame = False
+        self.tuning: dict[str, float] = {}
 
     def start(self) -> None:
         threading.Thread(target=self._watch, name="control", daemon=True).start()
@@ -99,10 +101,19 @@ class Control:
             elif command == "step":
                 self._one_frame = True
                 self._running.set()
+            elif command.startswith("set "):
+                self._set(command[4:])
         else:
             self.orphaned = True
         self.stop.set()
         self._running.set()  # a paused run must wake up to stop
+
+    def _set(self, assignment: str) -> None:
+        name, _, value = assignment.partition(" ")
+        try:
+            self.tuning[name] = float(value)
+        except ValueError:
+            print(f"ignored a malformed tuning command: set {assignment}", file=sys.stderr, flush=True)
 
     def hold_while_paused(self) -> None:
         self._running.wait()
@@ -174,7 +185,7 @@ def run(record: RunRecord) -> int:
     pipe = _redirect_output(record)
     control = Control()
     control.start()
-    ctx = RunContext(record.path, meta["seed"], meta["device"], control.stop)
+    ctx = RunContext(record.path, meta["seed"], meta["device"], control.stop, control.tuning)
     emitter = Emitter(record, pipe, ScalarWriter(record.path / "tensorboard"))
     sampler = Sampler(os.getpid(), emitter.emit)
     terminal: ev.Event

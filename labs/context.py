@@ -46,9 +46,22 @@ class RunContext:
         path.mkdir(exist_ok=True)
         return path
 
-    def frame(self, name: str, step: int, field2d: np.ndarray, signed: bool = False) -> Frame:
+    # Values the user changes while the run goes (the playground's learning
+    # rate): the run's control thread writes them, the lab reads them.
+    tuning: dict[str, float] = field(default_factory=dict)
+
+    def frame(
+        self,
+        name: str,
+        step: int,
+        field2d: np.ndarray,
+        signed: bool = False,
+        points: np.ndarray | None = None,
+        contour: float | None = None,
+    ) -> Frame:
         """A frame for the live view, block-averaged to at most FRAME_SIDE cells a side."""
-        return Frame(name=name, step=step, data=downsample(field2d, FRAME_SIDE), signed=signed)
+        data = downsample(field2d, FRAME_SIDE)
+        return Frame(name=name, step=step, data=data, signed=signed, points=points, contour=contour)
 
     def save_array(self, name: str, array: np.ndarray, description: str) -> Artifact:
         path = self.artifacts_dir / f"{name}.npy"

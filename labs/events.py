@@ -37,12 +37,19 @@ class Metric:
 
 @dataclass(frozen=True, eq=False)
 class Frame:
-    """A 2-D field for a heatmap; ``signed`` asks for a diverging colour map."""
+    """A 2-D field for a heatmap; ``signed`` asks for a diverging colour map.
+
+    ``points`` are markers drawn over it, one row (x, y, class) each, x and y
+    from 0 to 1 across and down the field; ``contour`` asks for the line where
+    the field crosses that value (a decision boundary, say).
+    """
 
     name: str
     step: int
     data: np.ndarray
     signed: bool = False
+    points: np.ndarray | None = None
+    contour: float | None = None
     time: float = 0.0
 
 
@@ -146,7 +153,7 @@ def to_dict(event: Event) -> dict[str, Any]:
         finite = data[np.isfinite(data)]
         if finite.size == 0 or np.abs(finite).max() < 6e4:
             data = data.astype(np.float16)
-        return {
+        obj = {
             "type": "frame",
             "name": event.name,
             "step": event.step,
@@ -156,7 +163,25 @@ def to_dict(event: Event) -> dict[str, Any]:
             "dtype": data.dtype.name,
             "data": base64.b64encode(data.tobytes()).decode("ascii"),
         }
+        if event.points is not None:
+            obj["points"] = _encode_points(event.points)
+        if event.contour is not None:
+            obj["contour"] = event.contour
+        return obj
     return {"type": _NAMES[type(event)], **asdict(event)}
+
+
+def _encode_points(points: np.ndarray) -> str:
+    # 256 positions a side is finer than any terminal panel: a byte a coordinate.
+    xy = np.rint(np.clip(np.asarray(points[:, :2], np.float64), 0, 1) * 255)
+    packed = np.column_stack([xy, points[:, 2]]).astype(np.uint8)
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _decode_points(text: str) -> np.ndarray:
+    packed = np.frombuffer(base64.b64decode(text), np.uint8).reshape(-1, 3).astype(np.float32)
+    packed[:, :2] /= 255
+    return packed
 
 
 def to_json(event: Event) -> str:
@@ -171,6 +196,8 @@ def from_dict(obj: dict[str, Any]) -> Event:
         raw = base64.b64decode(obj.pop("data"))
         dtype = np.dtype(obj.pop("dtype", "float32"))
         obj["data"] = np.frombuffer(raw, dtype=dtype).reshape(shape).astype(np.float32)
+        if "points" in obj:
+            obj["points"] = _decode_points(obj["points"])
     if cls is DeviceSample:
         obj["gpus"] = tuple(GpuSample(**g) for g in obj.get("gpus", ()))
     if cls in (Failed, Interrupted):

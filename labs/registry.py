@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from labs import params as params_mod
@@ -34,6 +34,8 @@ class Lab:
     key_metric: str | tuple[str, ...] | None = None
     steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
     charts: tuple[str, ...] = ()  # metrics the run screen charts first
+    # Values a running lab lets the user change, each with its ladder of settings.
+    tunables: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def total_steps(self, params: Any) -> int | None:
         return self.steps(params) if self.steps else None
@@ -55,9 +57,10 @@ def _resolve(ref: str) -> Any:
 
 
 def _builtin() -> dict[str, Lab]:
+    from labs.logreg.lab import LAB as LOGREG
     from labs.pde.lab import LAB as PDE
 
-    return {lab.name: lab for lab in (PDE,)}
+    return {lab.name: lab for lab in (PDE, LOGREG)}
 
 
 def all_labs() -> dict[str, Lab]:

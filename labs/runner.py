@@ -235,6 +235,10 @@ class Run:
         """From a pause: run until the next frame, then hold again."""
         self._send("step")
 
+    def tune(self, name: str, value: float) -> None:
+        """Change a tunable value (a lab's ``Lab.tunables``) while the run goes."""
+        self._send(f"set {name} {value!r}")
+
     def cancel(self, grace: float = CANCEL_GRACE_S) -> None:
         """Ask the run to stop; kill it if it has not stopped after ``grace`` seconds."""
         self._cancel_requested.set()

@@ -162,6 +162,19 @@ def test_frame_without_dtype_reads_as_float32() -> None:
     np.testing.assert_array_equal(ev.from_dict(obj).data, data * 1e5)
 
 
+def test_frame_points_and_contour_round_trip() -> None:
+    points = np.array([[0.0, 1.0, 1], [0.5, 0.25, 0], [1.0, 0.0, 1]], np.float32)
+    frame = ev.Frame(name="p", step=3, data=np.zeros((4, 4)), points=points, contour=0.5)
+    back = ev.from_json(ev.to_json(frame))
+    assert isinstance(back, ev.Frame) and back.contour == 0.5
+    assert back.points is not None and back.points.shape == (3, 3)
+    # A byte a coordinate: within half of 1/255 of where they were.
+    np.testing.assert_allclose(back.points[:, :2], points[:, :2], atol=0.5 / 255)
+    np.testing.assert_array_equal(back.points[:, 2], [1, 0, 1])
+    plain = ev.from_json(ev.to_json(ev.Frame(name="u", step=0, data=np.zeros((2, 2)))))
+    assert plain.points is None and plain.contour is None  # type: ignore[union-attr]
+
+
 def test_with_time_stamps_a_copy() -> None:
     metric = ev.Metric(step=1, values={"a": 1.0})
     stamped = ev.with_time(metric, 2.5)

@@ -1,0 +1,100 @@
+"""Softmax regression on handwritten digits: the single node, ten times over.
+
+p(class | x) = softmax(W x + b), fitted by mini-batch SGD on the cross-entropy
+(the MNIST tutorial's model). Reports the loss and train/test accuracy each
+epoch; draws the ten learned weight images and the test confusion matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from labs import events as ev
+from labs.context import RunContext
+from labs.logreg import data, train
+from labs.logreg.report import chance_warning
+
+if TYPE_CHECKING:
+    from labs.logreg.lab import LogregParams
+
+CLASSES = 10
+
+
+def weight_mosaic(kernel: np.ndarray, side: int) -> np.ndarray:
+    """The ten weight columns as side x side images, two rows of five with one-cell gaps of 0."""
+    cell = side + 1
+    mosaic = np.zeros((2 * cell - 1, 5 * cell - 1), np.float32)
+    for digit in range(CLASSES):
+        row, col = divmod(digit, 5)
+        mosaic[row * cell : row * cell + side, col * cell : col * cell + side] = kernel[:, digit].reshape(
+            side, side
+        )
+    return mosaic
+
+
+def confusion(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """counts[true class, predicted class]."""
+    counts = np.zeros((CLASSES, CLASSES), np.float32)
+    np.add.at(counts, (truth, predicted), 1)
+    return counts
+
+
+def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    import keras
+    import tensorflow as tf
+
+    digits = data.load_digits(p.data, p.train_ratio / 100, np.random.default_rng(ctx.seed))
+    yield ev.Log(
+        f"{digits.name}: {len(digits.y_train)} train and {len(digits.y_test)} test images, "
+        f"{digits.side}x{digits.side} pixels"
+    )
+    model = keras.Sequential([keras.Input((digits.side**2,)), keras.layers.Dense(CLASSES)])
+    rate = p.learning_rate
+    optimizer = keras.optimizers.SGD(learning_rate=rate)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    epoch = train.make_epoch(
+        model, optimizer, loss_fn, digits.x_train, digits.y_train, p.batch_size, ctx.seed
+    )
+
+    @tf.function
+    def evaluate(xs: Any, ys: Any) -> tuple[Any, Any]:
+        logits = model(xs)
+        return loss_fn(ys, logits), tf.argmax(logits, axis=1)
+
+    train_xy = (tf.constant(digits.x_train), tf.constant(digits.y_train))
+    test_xy = (tf.constant(digits.x_test), tf.constant(digits.y_test))
+    values: dict[str, float] = {}
+    predicted = np.zeros_like(digits.y_test)
+    done = 0
+    for done in range(1, p.epochs + 1):
+        rate, change = train.apply_tuning(optimizer, ctx.tuning, rate)
+        if change is not None:
+            yield ev.Log(change)
+        epoch(tf.constant(done))
+        train_loss, train_pred = evaluate(*train_xy)
+        test_loss, test_pred = evaluate(*test_xy)
+        predicted = test_pred.numpy()
+        values = {
+            "train_loss": float(train_loss),
+            "test_loss": float(test_loss),
+            "train_accuracy": float(np.mean(train_pred.numpy() == digits.y_train)),
+            "test_accuracy": float(np.mean(predicted == digits.y_test)),
+            "learning_rate": rate,
+        }
+        train.check_finite(values["train_loss"], done)
+        yield ev.Metric(step=done, values=values)
+        kernel = model.layers[-1].kernel.numpy()
+        yield ctx.frame("weights", done, weight_mosaic(kernel, digits.side), signed=True)
+        yield ctx.frame("confusion", done, confusion(digits.y_test, predicted))
+        if ctx.cancelled:
+            break
+    if (warning := chance_warning(values["test_accuracy"], digits.y_test)) is not None:
+        yield ev.Log(warning, level="warning")
+    kernel = model.layers[-1].kernel.numpy()
+    yield ctx.save_array("weights", kernel, f"W: {digits.side**2} pixels x 10 classes")
+    yield ctx.save_heatmap_png("weights", weight_mosaic(kernel, digits.side), signed=True)
+    yield ctx.save_array("confusion", confusion(digits.y_test, predicted), "test confusion[true, predicted]")
+    return {**values, "epochs": done}
