@@ -1,4 +1,4 @@
-"""A recorded pde run built from fixed events, so replays and snapshots are deterministic."""
+"""Recorded runs built from fixed events, so replays and snapshots are deterministic."""
 
 from __future__ import annotations
 
@@ -24,22 +24,62 @@ PARAMS_USED = {
 }
 
 
-def make_recorded_run(runs_dir: Path, run_id: str = RUN_ID) -> RunRecord:
+PLAYGROUND_ID = "20260101-130000-logreg-beef"
+PLAYGROUND_PARAMS = {"mode": "playground", "dataset": "gauss", "points": 60, "epochs": 3}
+
+
+def _new_record(runs_dir: Path, run_id: str, lab: str, params: dict[str, object], key: str) -> RunRecord:
     path = runs_dir / run_id
     path.mkdir(parents=True)
     meta = {
         "run_id": run_id,
-        "lab": "pde",
-        "lab_ref": "pde",
-        "params": PARAMS_USED,
+        "lab": lab,
+        "lab_ref": lab,
+        "params": params,
         "device": "cpu",
         "seed": 0,
-        "key_metric": "mass",
+        "key_metric": key,
         "started_at": "2026-01-01T12:00:00",
         "started_unix": 1767268800.0,
     }
     (path / PARAMS).write_text(json.dumps(meta))
-    record = RunRecord(path)
+    return RunRecord(path)
+
+
+def _write(record: RunRecord, stream: list[ev.Event], metrics: dict[str, float]) -> RunRecord:
+    for event in stream:
+        record.append(event)
+    finished = stream[-1]
+    assert isinstance(finished, ev.Finished)
+    record.write_summary(finished, metrics, finished.summary)
+    return record
+
+
+def make_recorded_playground(runs_dir: Path) -> RunRecord:
+    """A logreg playground run: an output surface with points and its 0.5 contour, and a second view."""
+    record = _new_record(runs_dir, PLAYGROUND_ID, "logreg", PLAYGROUND_PARAMS, "test_accuracy")
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(2, 1, (30, 2)), rng.normal(-2, 1, (30, 2))]
+    points = np.column_stack([(x[:, 0] + 6) / 12, (6 - x[:, 1]) / 12, np.r_[np.ones(30), np.zeros(30)]])
+    ticks = np.linspace(-6, 6, 64)
+    gx, gy = np.meshgrid(ticks, ticks[::-1])
+    stream: list[ev.Event] = [
+        ev.Started("logreg", PLAYGROUND_ID, PLAYGROUND_PARAMS, "cpu", 0, total_steps=3, time=0.0),
+        ev.Log("gauss: 30 train and 30 test points; network 2 → 4 → 2 → 1, tanh", time=2.0),
+    ]
+    for epoch in (1, 2, 3):
+        surface = 1 / (1 + np.exp(-epoch * (gx + gy) / 2))
+        loss = {"train_loss": 0.6 / epoch, "test_loss": 0.7 / epoch, "test_accuracy": 0.8 + 0.05 * epoch}
+        stream.append(ev.Metric(epoch, {**loss, "learning_rate": 0.03}, time=2.0 + epoch))
+        stream.append(ev.Frame("output", epoch, surface, points=points, contour=0.5, time=2.0 + epoch))
+        stream.append(
+            ev.Frame("weights", epoch, np.outer(ticks, ticks) * epoch, signed=True, time=2.0 + epoch)
+        )
+    return _write(record, [*stream, ev.Finished({"test_accuracy": 0.95}, time=5.5)], {"test_accuracy": 0.95})
+
+
+def make_recorded_run(runs_dir: Path, run_id: str = RUN_ID) -> RunRecord:
+    record = _new_record(runs_dir, run_id, "pde", PARAMS_USED, "mass")
     gpu = ev.GpuSample(0, "Test GPU", 42.0, 1024.0, 8192.0)
     stream: list[ev.Event] = [
         ev.Started("pde", run_id, PARAMS_USED, "cpu", 0, total_steps=400, time=0.0),
@@ -53,9 +93,4 @@ def make_recorded_run(runs_dir: Path, run_id: str = RUN_ID) -> RunRecord:
         stream.append(ev.Metric(step, values, time=3.0 + i))
         stream.append(ev.Frame("u", step, field, time=3.0 + i))
     stream.append(ev.Artifact("artifacts/u.npy", "final field u", time=7.0))
-    finished = ev.Finished({"steps": 400, "mass": 97.0}, time=7.5)
-    stream.append(finished)
-    for event in stream:
-        record.append(event)
-    record.write_summary(finished, {"mass": 97.0}, finished.summary)
-    return record
+    return _write(record, [*stream, ev.Finished({"steps": 400, "mass": 97.0}, time=7.5)], {"mass": 97.0})

@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from labs import events as ev
 from labs.recording import RunRecord, find_run
-from labs.registry import get_lab
+from labs.registry import all_labs, get_lab
 from tests.support import metric_lines, only_run_dir, run_cli, start_cli, wait_until
 from tui.cli import app
 
@@ -44,10 +44,10 @@ def assert_usage_error(result: Result, *fragments: str) -> str:
 def test_list(cli: CliRunner) -> None:
     result = cli.invoke(app, ["list"])
     assert result.exit_code == 0, result.output
-    [line] = result.stdout.splitlines()
-    name, summary = line.split(None, 1)
-    assert name == "pde"
-    assert summary == get_lab("pde").summary
+    rows = [line.split(None, 1) for line in result.stdout.splitlines()]
+    assert [name for name, _ in rows] == list(all_labs())
+    assert all(summary == get_lab(name).summary for name, summary in rows)
+    assert "logreg" in all_labs()
 
 
 def test_params_pde(cli: CliRunner) -> None:

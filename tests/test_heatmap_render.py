@@ -58,3 +58,28 @@ def test_signed_range_is_symmetric_and_nan_is_ignored() -> None:
     field = np.array([[-1.0, 3.0, np.nan]])
     assert value_range(field, signed=True) == (-3.0, 3.0)
     assert value_range(field, signed=False) == (-1.0, 3.0)
+
+
+def test_points_and_the_contour_are_drawn_over_their_cells() -> None:
+    # Left half 0, right half 1: the 0.5 contour runs down the middle.
+    field = np.zeros((8, 8))
+    field[:, 4:] = 1.0
+    points = np.array([[0.05, 0.05, 1], [0.95, 0.95, 0]], np.float32)  # top-left x, bottom-right o
+    lines = render_lines(field, 8, 4, "viridis", (0.0, 1.0), points=points, contour=0.5)
+    rows = [_text(line) for line in lines]
+    assert rows[0] == "●▀▀·▀▀▀▀"
+    assert all(row[3] == "·" for row in rows[1:])  # the edge: column 3 differs from column 4
+    assert rows[3][7] == "○"
+    assert all(len(row) == 8 for row in rows)  # a marker replaces a cell, it adds none
+    # On the dark left (viridis 0) the marker is light; on the bright right, dark.
+    top_left = next(s for s in lines[0] if s.text == "●")
+    bottom_right = next(s for s in lines[3] if s.text == "○")
+    assert top_left.style.color.name == "white" and bottom_right.style.color.name == "black"
+    ascii_rows = [_text(line) for line in render_lines(field, 16, 8, "viridis", (0.0, 1.0), False, points)]
+    assert ascii_rows[0][0] == "x" and ascii_rows[7][14] == "o"
+
+
+def test_a_frame_without_markers_is_drawn_as_before() -> None:
+    field = np.random.default_rng(2).random((10, 10))
+    plain = render_lines(field, 10, 5, "viridis", (0.0, 1.0))
+    assert render_lines(field, 10, 5, "viridis", (0.0, 1.0), points=None, contour=None) == plain

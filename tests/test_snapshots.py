@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.recorded import make_recorded_run
+from tests.recorded import make_recorded_playground, make_recorded_run
 from themes.builtin import THEMES
 from tui.app import MeetupLabApp, make_app
 
@@ -50,6 +50,14 @@ class TestRunReplay:
     def test_run_replay(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
         record = make_recorded_run(tmp_path / "runs")
         app = _app(tmp_path, theme, replay=record)
+        assert snap_compare(app, terminal_size=size, run_before=_replayed)
+
+
+class TestPlaygroundReplay:
+    """The logreg playground's output surface with its points and decision boundary."""
+
+    def test_playground_replay(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        app = _app(tmp_path, theme, replay=make_recorded_playground(tmp_path / "runs"))
         assert snap_compare(app, terminal_size=size, run_before=_replayed)
 
 

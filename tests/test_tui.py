@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Label, Select
 from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
 from labs.runner import RunRequest
-from tests.recorded import RUN_ID, make_recorded_run
+from tests.recorded import RUN_ID, make_recorded_playground, make_recorded_run
 from tui.app import MeetupLabApp, make_app
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
@@ -283,3 +283,42 @@ async def test_zoom_keys_run_the_fractal_again_zoomed(tmp_path: Path) -> None:
         for r in list_runs(tmp_path / "runs")
     )
     assert zooms == [1.0, 2.0]
+
+
+async def test_next_view_key_cycles_the_views_a_run_draws(tmp_path: Path) -> None:
+    async with _replay(tmp_path, make_recorded_playground(tmp_path / "runs")) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        heatmap = screen.query_one(Heatmap)
+        assert screen.view == "output" and heatmap.contour == 0.5 and heatmap.points is not None
+        await pilot.press("f")
+        assert screen.view == "weights" and heatmap.signed and heatmap.points is None
+        assert "weights · step 3" in str(screen.query_one("#heatmap-panel").border_title)
+        await pilot.press("f")
+        assert screen.view == "output"
+
+
+async def test_rate_keys_retune_a_live_playground_run(tmp_path: Path) -> None:
+    lab = get_lab("logreg")
+    params = lab.build_params({"mode": "playground", "epochs": "1000000", "points": "60"})
+    app = make_app(
+        tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        panel = screen.query_one(MetricsPanel)
+        await _wait_for(pilot, lambda: panel.values.get("learning_rate") == 0.03, "the first epoch")
+        await pilot.press("right_square_bracket")
+        await _wait_for(pilot, lambda: panel.values.get("learning_rate") == 0.1, "the run to take 0.1")
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await _wait_for(pilot, lambda: panel.values.get("learning_rate") == 0.01, "the run to take 0.01")
+        await pilot.press("c")
+        await _wait_for(pilot, lambda: screen.ended, "the cancelled run")
+    (info,) = list_runs(tmp_path / "runs")
+    logged = [json.loads(line) for line in (info.path / "events.jsonl").read_text().splitlines()]
+    changes = [
+        e["message"] for e in logged if e["type"] == "log" and e["message"].startswith("learning rate")
+    ]
+    assert changes[0] == "learning rate 0.03 → 0.1"
+    assert changes[-1].endswith("→ 0.01")

@@ -118,9 +118,7 @@ def _live(run: Run, out: TextIO) -> ev.Event:
     def view() -> Group:
         parts: list[Any] = [progress, _metrics_table(metrics)]
         if frame is not None:
-            parts.append(
-                HeatmapRenderable(frame.data, heat_rows, frame.signed, f"{frame.name} @ {frame.step}")
-            )
+            parts.append(HeatmapRenderable(frame, heat_rows, f"{frame.name} @ {frame.step}"))
         return Group(*parts)
 
     with Live(view(), console=console, refresh_per_second=8, transient=False) as live:
@@ -130,8 +128,8 @@ def _live(run: Run, out: TextIO) -> ev.Event:
             elif isinstance(event, ev.Metric):
                 metrics = event.values
                 progress.update(task, completed=event.step)
-            elif isinstance(event, ev.Frame):
-                frame = event
+            elif isinstance(event, ev.Frame) and (frame is None or event.name == frame.name):
+                frame = event  # a lab with several views: follow the first
             elif isinstance(event, ev.Log):
                 # Text, not markup: a log line may hold brackets, as paths and arrays do.
                 live.console.print(Text.assemble((f"{event.time:7.1f}s ", "dim"), event.message))

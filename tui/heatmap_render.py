@@ -7,6 +7,9 @@ cells come out square. Runs of equal cells become one Segment, and styles
 come from a per-palette cache of at most 32x32 entries (Textual's style cache
 holds about a thousand), which keeps a 120x60 frame to a few milliseconds.
 Without colour, one data row per line is drawn with an ASCII ramp.
+
+Markers (a frame's points, and the cells its contour line crosses) replace
+single cells afterwards, so a frame without them costs nothing extra.
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 
+from labs.events import Frame
 from themes.colormaps import ASCII_RAMP, COLORMAPS, LEVELS, default_cmap, quantize, value_range
 
 UPPER_HALF = "▀"
+# Marker glyphs: (colour, no colour) for class 0, class 1, and the contour line.
+CLASS_GLYPHS = (("○", "o"), ("●", "x"))
+CONTOUR_GLYPH = ("·", "|")  # "|" is not in the ASCII ramp
 
 
 class Palette:
@@ -73,8 +80,10 @@ def render_lines(
     cmap: str,
     vrange: tuple[float, float],
     colour: bool = True,
+    points: np.ndarray | None = None,
+    contour: float | None = None,
 ) -> list[list[Segment]]:
-    """``height`` lines of at most ``width`` cells showing ``data``, centred."""
+    """``height`` lines of at most ``width`` cells showing ``data``, centred, with its markers."""
     if width < 1 or height < 1 or data.size == 0:
         return []
     vmin, vmax = vrange
@@ -108,7 +117,49 @@ def render_lines(
     else:
         levels = quantize(grid, vmin, vmax, len(ASCII_RAMP))
         lines = [left + [Segment("".join(ASCII_RAMP[i] * 2 for i in row))] for row in levels]
+    marks = _marks(grid, colour, points, contour)
+    if marks:
+        step = 1 if colour else 2  # characters a data column takes
+        for (line, col), glyph in marks.items():
+            lines[line] = _put(lines[line], pad_left + col * step, glyph, colour)
     return lines
+
+
+def _marks(
+    grid: np.ndarray, colour: bool, points: np.ndarray | None, contour: float | None
+) -> dict[tuple[int, int], str]:
+    """{(line, column in data cells): glyph}; points drawn over the contour."""
+    rows, cols = grid.shape
+    per_line = 2 if colour else 1  # data rows a line shows
+    marks: dict[tuple[int, int], str] = {}
+    if contour is not None:
+        above = grid >= contour
+        edge = np.zeros_like(above)
+        edge[:, :-1] |= above[:, :-1] != above[:, 1:]
+        edge[:-1, :] |= above[:-1, :] != above[1:, :]
+        glyph = CONTOUR_GLYPH[0 if colour else 1]
+        for row, col in zip(*np.nonzero(edge), strict=True):
+            marks[int(row) // per_line, int(col)] = glyph
+    if points is not None and len(points):
+        across = np.clip((points[:, 0] * cols).astype(int), 0, cols - 1)
+        down = np.clip((points[:, 1] * rows).astype(int), 0, rows - 1)
+        for col, row, cls in zip(across.tolist(), down.tolist(), points[:, 2].tolist(), strict=True):
+            marks[row // per_line, col] = CLASS_GLYPHS[int(cls) % 2][0 if colour else 1]
+    return marks
+
+
+def _put(line: list[Segment], at: int, glyph: str, colour: bool) -> list[Segment]:
+    """The line with the cell at ``at`` replaced by ``glyph`` over that cell's background."""
+    before, cell, after = Segment.divide(line, [at, at + 1, Segment.get_line_length(line)])
+    if not cell:
+        return line
+    style = cell[0].style
+    if colour and style is not None and style.bgcolor is not None:
+        # A glyph that stands out from the background: dark on light, light on dark.
+        r, g, b = style.bgcolor.get_truecolor()
+        ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "white"
+        style = Style(color=ink, bgcolor=style.bgcolor, bold=True)
+    return [*before, Segment(glyph, style), *after]
 
 
 def colour_bar(width: int, cmap: str, vrange: tuple[float, float], colour: bool = True) -> list[Segment]:
@@ -126,24 +177,27 @@ def colour_bar(width: int, cmap: str, vrange: tuple[float, float], colour: bool 
 class HeatmapRenderable:
     """A Rich renderable of a field with its colour bar (used by the headless live view)."""
 
-    def __init__(self, data: np.ndarray, height: int, signed: bool = False, title: str = ""):
-        self.data = data
+    def __init__(self, frame: Frame, height: int, title: str = ""):
+        self.frame = frame
         self.height = height
-        self.signed = signed
         self.title = title
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        frame = self.frame
         colour = not console.no_color and console.color_system is not None
-        cmap = default_cmap(self.signed)
-        vrange = value_range(self.data, self.signed)
+        cmap = default_cmap(frame.signed)
+        vrange = value_range(frame.data, frame.signed)
         cols = fit(
-            self.data.shape, options.max_width // (1 if colour else 2), self.height * (2 if colour else 1)
+            frame.data.shape, options.max_width // (1 if colour else 2), self.height * (2 if colour else 1)
         )[0]
         width = cols if colour else 2 * cols
         if self.title:
             yield Segment(self.title)
             yield Segment.line()
-        for line in render_lines(self.data, width, self.height, cmap, vrange, colour):
+        lines = render_lines(
+            frame.data, width, self.height, cmap, vrange, colour, frame.points, frame.contour
+        )
+        for line in lines:
             yield from line
             yield Segment.line()
         yield from colour_bar(width, cmap, vrange, colour)

@@ -17,7 +17,7 @@ import numpy as np
 from labs import events as ev
 from labs.context import RunContext
 from labs.logreg import data
-from labs.logreg.report import SURFACE_SIDE, chance_warning, sigmoid
+from labs.logreg.report import SURFACE_SIDE, chance_warning, retune, sigmoid
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
@@ -119,10 +119,13 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
             if not np.isfinite(moved) or moved < 1e-12:
                 break
     else:
-        rate = tf.constant(p.learning_rate, tf.float64)
+        rate = p.learning_rate
         while done < p.steps and not ctx.cancelled:
+            rate, change = retune(ctx.tuning, rate)
+            if change is not None:
+                yield ev.Log(change)
             chunk = min(p.frame_every, p.steps - done)
-            theta = ascend(theta, rate, tf.constant(chunk))
+            theta = ascend(theta, tf.constant(rate, tf.float64), tf.constant(chunk))
             done += chunk
             yield from report(done, theta)
     if values["accuracy"] == 1.0 and p.l2 == 0:

@@ -19,7 +19,7 @@ import numpy as np
 from labs import events as ev
 from labs.context import RunContext
 from labs.logreg import data, train
-from labs.logreg.report import SURFACE_SIDE, chance_warning, sigmoid
+from labs.logreg.report import SURFACE_SIDE, chance_warning, retune, sigmoid
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
@@ -35,7 +35,7 @@ FEATURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 # The Playground's ladders: the run screen's keys step through them.
 LEARNING_RATES = (1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-FRAMES_PER_S = 15  # above the 10 a second a live view needs, below what floods a record
+FRAMES_PER_S = 20  # twice the 10 a second a live view needs, few enough to keep records small
 
 
 def parse_features(text: str) -> tuple[str, ...]:
@@ -112,8 +112,9 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
     test_xy = (tf.constant(x_test), tf.constant(y_test, tf.float32))
     last_frame, values, done = 0.0, {}, 0
     for done in range(1, p.epochs + 1):
-        rate, change = train.apply_tuning(optimizer, ctx.tuning, rate)
+        rate, change = retune(ctx.tuning, rate)
         if change is not None:
+            optimizer.learning_rate.assign(rate)
             yield ev.Log(change)
         epoch(tf.constant(done))
         train_loss, train_acc = evaluate(*train_xy)

@@ -29,3 +29,12 @@ def chance_warning(accuracy: float, labels: np.ndarray) -> str | None:
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) without overflow for large |z| (1 / (1 + exp(-z)) overflows below -709)."""
     return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def retune(tuning: dict[str, float], rate: float) -> tuple[float, str | None]:
+    """The learning rate to use now (the user may have set one while the run goes), and a
+    line saying so when it changed."""
+    wanted = tuning.get("learning_rate", rate)
+    if wanted == rate:
+        return rate, None
+    return wanted, f"learning rate {rate:g} → {wanted:g}"

@@ -15,7 +15,7 @@ import numpy as np
 from labs import events as ev
 from labs.context import RunContext
 from labs.logreg import data, train
-from labs.logreg.report import chance_warning
+from labs.logreg.report import chance_warning, retune
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
@@ -70,8 +70,9 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
     predicted = np.zeros_like(digits.y_test)
     done = 0
     for done in range(1, p.epochs + 1):
-        rate, change = train.apply_tuning(optimizer, ctx.tuning, rate)
+        rate, change = retune(ctx.tuning, rate)
         if change is not None:
+            optimizer.learning_rate.assign(rate)
             yield ev.Log(change)
         epoch(tf.constant(done))
         train_loss, train_pred = evaluate(*train_xy)

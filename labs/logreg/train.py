@@ -47,12 +47,3 @@ def steps_per_epoch(count: int, batch_size: int) -> int:
 def check_finite(loss: float, epoch: int) -> None:
     if not np.isfinite(loss):
         raise FloatingPointError(f"the loss became NaN/inf in epoch {epoch}: lower learning_rate")
-
-
-def apply_tuning(optimizer: Any, tuning: dict[str, float], rate: float) -> tuple[float, str | None]:
-    """Take a learning rate the user set while the run goes: the rate now, and a line if it changed."""
-    wanted = tuning.get("learning_rate", rate)
-    if wanted == rate:
-        return rate, None
-    optimizer.learning_rate.assign(wanted)
-    return wanted, f"learning rate {rate:g} → {wanted:g}"

@@ -47,6 +47,9 @@ class RunScreen(Screen[None]):
         Binding("v", "colour_range", "Colour range", show=False),
         Binding("plus,equals_sign", "zoom(2.0)", "Zoom in", show=False),
         Binding("minus", "zoom(0.5)", "Zoom out", show=False),
+        Binding("f", "next_view", "Next view", show=False),
+        Binding("left_square_bracket", "tune(-1)", "Rate -"),
+        Binding("right_square_bracket", "tune(1)", "Rate +"),
     ]
     # Below 30 lines (80x24 over SSH) the side panel and log tighten up.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
@@ -59,7 +62,9 @@ class RunScreen(Screen[None]):
         self.request = request
         self.record = record
         self.active_run: Run | None = None
-        self.frame: ev.Frame | None = None
+        self.frames: dict[str, ev.Frame] = {}  # the latest frame of each view
+        self.view: str | None = None  # the view shown: a lab may draw several (weights, confusion)
+        self.tuned: dict[str, float] = {}  # values changed while the run goes
         self.ended = False
         self.paused = False
 
@@ -105,6 +110,7 @@ class RunScreen(Screen[None]):
             return
         self.record = self.active_run.record
         self.sub_title = self.active_run.run_id
+        self.refresh_bindings()  # the rate keys show for a live run that has them
         self._follow(self.active_run.events())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="follow run")
@@ -146,9 +152,10 @@ class RunScreen(Screen[None]):
             self.query_one(MetricsPanel).show(event.step, event.values)
             self.query_one(MetricCharts).add(event.values)
         elif isinstance(event, ev.Frame):
-            self.frame = event
-            self.query_one(Heatmap).show(event.data, event.signed)
-            self.query_one("#heatmap-panel").border_title = f"{event.name} · step {event.step}"
+            self.frames[event.name] = event
+            self.view = self.view or event.name
+            if event.name == self.view:
+                self._show(event)
         elif isinstance(event, ev.Log):
             log.write(f"{event.time:6.1f}s {event.message}")
         elif isinstance(event, ev.Artifact):
@@ -166,6 +173,56 @@ class RunScreen(Screen[None]):
                 log.write(f"{event.time:6.1f}s {ev.STATUS[type(event)]}: {event.reason}")
                 for line in getattr(event, "log_tail", ())[-8:]:
                     log.write(f"    {line}")
+
+    def _show(self, frame: ev.Frame) -> None:
+        self.query_one(Heatmap).show(frame.data, frame.signed, frame.points, frame.contour)
+        title = f"{frame.name} · step {frame.step}"
+        if len(self.frames) > 1:
+            title += f" · f: next of {len(self.frames)} views"
+        self.query_one("#heatmap-panel").border_title = title
+
+    @property
+    def frame(self) -> ev.Frame | None:
+        """The frame on show."""
+        return self.frames.get(self.view) if self.view else None
+
+    def action_next_view(self) -> None:
+        if len(self.frames) < 2:
+            self.notify("This run draws one view.", severity="warning")
+            return
+        names = list(self.frames)
+        self.view = names[(names.index(self.view) + 1) % len(names)] if self.view else names[0]
+        self._show(self.frames[self.view])
+        self.notify(f"View: {self.view}")
+
+    def _tunable(self) -> tuple[str, tuple[float, ...]] | None:
+        tunables = self.request.lab.tunables if self.request is not None else {}
+        return next(iter(tunables.items()), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The footer offers the rate keys only for a live run of a lab that has them.
+        if action == "tune":
+            return self._tunable() is not None and self.active_run is not None
+        return True
+
+    def action_tune(self, direction: int) -> None:
+        """Step a tunable value (the learning rate) along its ladder while the run goes."""
+        tunable = self._tunable()
+        if tunable is None or self.request is None:
+            self.notify("This run has nothing to tune while it goes.", severity="warning")
+            return
+        if (run := self._live_run()) is None:
+            return
+        name, ladder = tunable
+        current = self.tuned.get(name, getattr(self.request.params, name))
+        further = [v for v in ladder if (v - current) * direction > 1e-12 * abs(current)]
+        if not further:
+            self.notify(f"{name} is already at its {'largest' if direction > 0 else 'smallest'}: {current:g}")
+            return
+        value = min(further) if direction > 0 else max(further)
+        run.tune(name, value)
+        self.tuned[name] = value
+        self.notify(f"{name}: {current:g} → {value:g}")
 
     def action_cancel(self) -> None:
         if (run := self._live_run()) is None:

@@ -22,6 +22,8 @@ class Heatmap(Widget):
         super().__init__(id=id)
         self.data: np.ndarray | None = None
         self.signed = False
+        self.points: np.ndarray | None = None
+        self.contour: float | None = None
         self._strips: list[Strip] = []
         self._rendered_for: tuple[int, int, int] | None = None
         self._version = 0
@@ -31,8 +33,14 @@ class Heatmap(Widget):
 
     RANGE_MODES = ("auto", "fixed", "symmetric")
 
-    def show(self, data: np.ndarray, signed: bool = False) -> None:
-        self.data, self.signed = data, signed
+    def show(
+        self,
+        data: np.ndarray,
+        signed: bool = False,
+        points: np.ndarray | None = None,
+        contour: float | None = None,
+    ) -> None:
+        self.data, self.signed, self.points, self.contour = data, signed, points, contour
         self._changed()
 
     def _changed(self) -> None:
@@ -78,7 +86,9 @@ class Heatmap(Widget):
             self._strips = []
             return
         vrange = self.value_range()
-        lines = render_lines(self.data, width, height - 1, self.cmap, vrange, self.colour)
+        lines = render_lines(
+            self.data, width, height - 1, self.cmap, vrange, self.colour, self.points, self.contour
+        )
         lines.append(colour_bar(width, self.cmap, vrange, self.colour))
         self._strips = [Strip(line).apply_style(self.rich_style) for line in lines]
 
