@@ -18,13 +18,13 @@ FRAME_SIDE = 128
 
 
 def downsample(field2d: np.ndarray, max_side: int) -> np.ndarray:
-    """Block-average so that neither side exceeds ``max_side``."""
+    """Block-average so that neither side exceeds ``max_side`` (an RGB image keeps its channels)."""
     field2d = np.asarray(field2d, dtype=np.float32)
-    factor = -(-max(field2d.shape) // max_side)
+    factor = -(-max(field2d.shape[:2]) // max_side)
     if factor <= 1:
         return field2d
     h, w = (field2d.shape[0] // factor) * factor, (field2d.shape[1] // factor) * factor
-    blocks = field2d[:h, :w].reshape(h // factor, factor, w // factor, factor)
+    blocks = field2d[:h, :w].reshape(h // factor, factor, w // factor, factor, *field2d.shape[2:])
     return blocks.mean(axis=(1, 3))
 
 

@@ -39,6 +39,9 @@ class Metric:
 class Frame:
     """A 2-D field for a heatmap; ``signed`` asks for a diverging colour map.
 
+    ``data`` of shape (rows, cols, 3) is an RGB picture in [0, 1] instead,
+    drawn in its own colours.
+
     ``points`` are markers drawn over it, one row (x, y, class) each, x and y
     from 0 to 1 across and down the field; ``contour`` asks for the line where
     the field crosses that value (a decision boundary, say).

@@ -126,15 +126,10 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def start_cli(*args: str, **popen: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(MEETUP_LAB), *args],
-        cwd=REPO,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **popen,
-    )
+    """``meetup-lab ARGS`` in the background; its output piped unless ``popen`` says otherwise
+    (a test that does not read a chatty command's output must send it elsewhere, or it blocks)."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
+    return subprocess.Popen([str(MEETUP_LAB), *args], cwd=REPO, env=cli_env(), text=True, **options)
 
 
 def run_cli(*args: str, timeout: float = WAIT_S) -> subprocess.CompletedProcess[str]:

@@ -83,3 +83,16 @@ def test_a_frame_without_markers_is_drawn_as_before() -> None:
     field = np.random.default_rng(2).random((10, 10))
     plain = render_lines(field, 10, 5, "viridis", (0.0, 1.0))
     assert render_lines(field, 10, 5, "viridis", (0.0, 1.0), points=None, contour=None) == plain
+
+
+def test_pictures_are_drawn_in_their_own_colours() -> None:
+    picture = np.zeros((4, 2, 3))
+    picture[:2, :, 0] = 1.0  # red top half
+    picture[2:, :, 2] = 1.0  # blue bottom half
+    lines = render_lines(picture, 2, 2, "viridis", (0.0, 1.0))
+    top, bottom = lines[0][0].style, lines[1][0].style
+    assert top.color.triplet == (255, 0, 0) and top.bgcolor.triplet == (255, 0, 0)
+    assert bottom.color.triplet == (0, 0, 255)
+    # Without colour the ramp reads luminance: red (0.30) is lighter than blue (0.11).
+    ascii_lines = [_text(line) for line in render_lines(picture, 4, 4, "viridis", (0.0, 1.0), False)]
+    assert ASCII_RAMP.index(ascii_lines[0][0]) > ASCII_RAMP.index(ascii_lines[3][0])

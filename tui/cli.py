@@ -169,5 +169,40 @@ def show(
     _open_tui(runs_dir, replay=record)
 
 
+@app.command()
+def predict(
+    model: Annotated[str, typer.Argument(help="A glasses run (id, prefix or `last`) or a .keras file.")],
+    folder: Annotated[Path, typer.Argument(help="A folder of images to label.")],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Label a folder of images as glasses / no_glasses with a trained glasses model."""
+    from labs.glasses.predict import label_folder, model_file
+    from labs.recording import find_run
+
+    if not folder.is_dir():
+        fail(f"{folder}: no such folder")
+    try:
+        path = (
+            Path(model)
+            if model.endswith(".keras")
+            else model_file(find_run(paths.runs_dir(runs_dir), model).path)
+        )
+    except LookupError as exc:
+        fail(str(exc))
+    if not path.is_file():
+        fail(f"{path}: no such model file")
+    labelled = skipped = 0
+    for prediction in label_folder(path, folder):
+        if prediction.label is None:
+            skipped += 1
+            typer.echo(f"{prediction.path}\tunreadable", err=True)
+            continue
+        labelled += 1
+        typer.echo(f"{prediction.path}\t{prediction.label}\t{prediction.confidence:.3f}")
+    typer.echo(f"{labelled} images labelled, {skipped} skipped", err=True)
+    if not labelled:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

@@ -58,6 +58,42 @@ def palette(name: str) -> Palette:
     return Palette(name)
 
 
+RGB_STEPS = 8  # levels per channel for pictures: 512 colours, styles made as they are met
+
+
+class RgbPalette:
+    """Styles for pictures: one per (upper, lower) colour pair, made on first use."""
+
+    def __init__(self) -> None:
+        step = 255 / (RGB_STEPS - 1)
+        self.colours = [
+            Color.from_rgb(round(r * step), round(g * step), round(b * step))
+            for r in range(RGB_STEPS)
+            for g in range(RGB_STEPS)
+            for b in range(RGB_STEPS)
+        ]
+        self._runs: dict[tuple[int, int], Segment] = {}
+
+    def run(self, code: int, length: int) -> Segment:
+        segment = self._runs.get((code, length))
+        if segment is None:
+            if len(self._runs) > 200_000:
+                self._runs.clear()
+            upper, lower = divmod(code, RGB_STEPS**3)
+            style = Style(color=self.colours[upper], bgcolor=self.colours[lower])
+            segment = self._runs[code, length] = Segment(UPPER_HALF * length, style)
+        return segment
+
+
+RGB = RgbPalette()
+
+
+def rgb_codes(picture: np.ndarray) -> np.ndarray:
+    """Each pixel's colour index: channels quantised to RGB_STEPS levels."""
+    levels = np.clip(np.rint(np.nan_to_num(picture) * (RGB_STEPS - 1)), 0, RGB_STEPS - 1).astype(np.int64)
+    return (levels[..., 0] * RGB_STEPS + levels[..., 1]) * RGB_STEPS + levels[..., 2]
+
+
 def fit(shape: tuple[int, int], width: int, rows: int) -> tuple[int, int]:
     """The largest (columns, data rows) within width x rows that keeps the field's aspect."""
     h, w = shape
@@ -67,7 +103,7 @@ def fit(shape: tuple[int, int], width: int, rows: int) -> tuple[int, int]:
 
 def _resample(data: np.ndarray, cols: int, rows: int) -> np.ndarray:
     """Nearest-neighbour resampling: cheap, and faithful to sharp features."""
-    h, w = data.shape
+    h, w = data.shape[:2]
     yi = (np.arange(rows) * h // rows).clip(0, h - 1)
     xi = (np.arange(cols) * w // cols).clip(0, w - 1)
     return data[np.ix_(yi, xi)]
@@ -89,18 +125,27 @@ def render_lines(
     vmin, vmax = vrange
     # A character cell is about twice as tall as wide: half blocks draw two data
     # rows per cell; the ASCII ramp draws each data cell two characters wide.
+    shape = data.shape[:2]
     if colour:
-        cols, rows = fit(data.shape, width, 2 * height)
+        cols, rows = fit(shape, width, 2 * height)
         rows += rows % 2
     else:
-        cols, rows = fit(data.shape, width // 2, height)
+        cols, rows = fit(shape, width // 2, height)
     grid = _resample(np.asarray(data, dtype=np.float64), cols, rows)
+    picture = grid.ndim == 3
+    if picture:
+        # Pictures: the ASCII ramp and the markers read their luminance.
+        rgb, grid = grid, grid @ np.array([0.299, 0.587, 0.114])
     drawn = cols if colour else 2 * cols
     pad_left = (width - drawn) // 2
     left = [Segment(" " * pad_left)] if pad_left else []
     if colour:
-        levels = quantize(grid, vmin, vmax)
-        codes = levels[0::2] * LEVELS + levels[1::2]
+        if picture:
+            levels, run = rgb_codes(rgb), RGB.run
+            codes = levels[0::2] * RGB_STEPS**3 + levels[1::2]
+        else:
+            levels, run = quantize(grid, vmin, vmax), palette(cmap).run
+            codes = levels[0::2] * LEVELS + levels[1::2]
         # Runs of equal cells over the whole frame at once; a run never crosses a line.
         flat = codes.ravel()
         change = np.ones(flat.size, dtype=bool)
@@ -108,7 +153,6 @@ def render_lines(
         change[::cols] = True
         starts = np.flatnonzero(change)
         lengths = np.diff(np.append(starts, flat.size))
-        run = palette(cmap).run
         lines = [list(left) for _ in range(codes.shape[0])]
         for line, code, length in zip(
             (starts // cols).tolist(), flat[starts].tolist(), lengths.tolist(), strict=True
@@ -200,5 +244,6 @@ class HeatmapRenderable:
         for line in lines:
             yield from line
             yield Segment.line()
-        yield from colour_bar(width, cmap, vrange, colour)
-        yield Segment.line()
+        if frame.data.ndim == 2:  # a picture shows its own colours: no bar
+            yield from colour_bar(width, cmap, vrange, colour)
+            yield Segment.line()

@@ -89,7 +89,8 @@ class Heatmap(Widget):
         lines = render_lines(
             self.data, width, height - 1, self.cmap, vrange, self.colour, self.points, self.contour
         )
-        lines.append(colour_bar(width, self.cmap, vrange, self.colour))
+        # A picture shows its own colours: it has no colour bar.
+        lines.append([] if self.data.ndim == 3 else colour_bar(width, self.cmap, vrange, self.colour))
         self._strips = [Strip(line).apply_style(self.rich_style) for line in lines]
 
     def render_line(self, y: int) -> Strip:

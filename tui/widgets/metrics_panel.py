@@ -1,4 +1,4 @@
-"""The latest value of each metric."""
+"""The latest value of each metric (a run may report some metrics per batch, others per epoch)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ class MetricsPanel(Static):
         self.values: dict[str, float] = {}
 
     def show(self, step: int, values: dict[str, float]) -> None:
-        self.values = values
+        self.values = {**self.values, **values}
         table = Table.grid(padding=(0, 1))
         table.add_column(style="bold")
         table.add_column(justify="right")
         table.add_row("step", str(step))
-        for name, value in values.items():
+        for name, value in self.values.items():
             table.add_row(Text(name), Text(fmt(value)))  # Text: names are not markup
         self.update(table)

@@ -1,0 +1,217 @@
+"""The ``glasses`` lab: the CIFAR-10 tutorial CNN, retrained to tell glasses
+from no glasses at 64x64, beside its true locally-connected exercise.
+
+Keras ``fit`` runs on a thread of the run's process; a callback turns its
+batch and epoch ends into events on a small queue, which this generator
+yields. A paused run stops taking events, the queue fills, and the callback
+waits: pausing the run pauses training.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from labs import events as ev
+from labs.context import RunContext
+from labs.params import ParamError, param
+from labs.registry import Lab
+
+MODELS = ("tutorial", "local", "compare")
+CHECKPOINT, CHECKPOINT_INFO = "checkpoint.keras", "checkpoint.json"  # as stream.py writes them
+
+
+@dataclass(frozen=True)
+class GlassesParams:
+    model: str = param(
+        "tutorial", "tutorial (dense local3/local4), local (unshared 3x3), or compare both", choices=MODELS
+    )
+    epochs: int = param(3, "passes over the (enlarged) training set", min=1, max=10_000)
+    expansion: int = param(
+        25, "augmented copies of each training image per epoch (talk: 1,187 → ~30,000)", min=1, max=1000
+    )
+    augment: bool = param(True, "noise, flips, shifts, brightness and contrast on the fly")
+    batch_size: int = param(64, "images per gradient step", min=1, max=1024)
+    learning_rate: float = param(1e-3, "Adam's learning rate", min=1e-6, max=1.0)
+    filters: int = param(
+        64, "convolution filters (the tutorial's 64; fewer for a quick look)", min=4, max=256
+    )
+    train_images: int = param(1187, "generated training images (the talk's 1,187)", min=10, max=200_000)
+    test_images: int = param(118, "generated test images (the talk's 118)", min=10, max=100_000)
+    new_images: int = param(
+        118, "generated images of new characters, where the confound does not hold", min=0, max=100_000
+    )
+    confound: float = param(
+        0.0, "how strongly glasses go with one hair colour in train and test (0 to 1)", min=0.0, max=1.0
+    )
+    data_dir: str = param(
+        "", "your own images instead: glasses/ and no_glasses/, or train/ and test/ holding them"
+    )
+    early_stop: int = param(
+        0, "stop after this many epochs without a better test loss (0: never)", min=0, max=1000
+    )
+    resume: str = param("", "continue a run from its last checkpoint: its id, a unique prefix, or last")
+
+    def __post_init__(self) -> None:
+        if self.data_dir:
+            from labs.glasses.data import check_folder
+
+            if (why := check_folder(self.data_dir)) is not None:
+                raise ParamError(why)
+        if self.resume and self.model == "compare":
+            raise ParamError("resume continues one model's run: it cannot resume a comparison")
+
+
+def total_steps(p: GlassesParams) -> int:
+    batches = -(-p.train_images * p.expansion // p.batch_size)
+    return batches * p.epochs * (2 if p.model == "compare" else 1)
+
+
+def run(p: GlassesParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    from labs.glasses import data as glasses_data
+
+    if p.data_dir:
+        images, skipped = glasses_data.from_folder(p.data_dir, ctx.seed)
+        if skipped:
+            shown = ", ".join(skipped[:3]) + (", …" if len(skipped) > 3 else "")
+            yield ev.Log(f"skipped {len(skipped)} files that could not be decoded: {shown}", level="warning")
+    else:
+        images = glasses_data.generated(p.train_images, p.test_images, p.new_images, p.confound, ctx.seed)
+    sizes = f"{len(images.train.labels)} train, {len(images.test.labels)} test"
+    if images.new is not None:
+        sizes += f", {len(images.new.labels)} new"
+    yield ev.Log(f"{images.description}: {sizes} images; {p.expansion}x augmented a pass")
+    yield from _show_samples(p, images, ctx)
+    if p.model != "compare":
+        return (yield from _train(p, p.model, images, ctx, "", 0))
+    results: dict[str, Any] = {}
+    steps = total_steps(p) // 2
+    for i, kind in enumerate(("tutorial", "local")):
+        results.update((yield from _train(p, kind, images, ctx, f"{kind}_", i * steps)))
+        if ctx.cancelled:
+            break
+    return results
+
+
+def _show_samples(p: GlassesParams, images: Any, ctx: RunContext) -> Generator[ev.Event, None, None]:
+    from labs.glasses import data as glasses_data
+    from labs.glasses import pictures
+
+    batch = next(iter(glasses_data.augmented(images.train, 1, 6, ctx.seed, p.augment)))
+    yield ctx.frame("augmented samples", 0, pictures.grid(batch[0].numpy(), 3))
+
+
+def _train(
+    p: GlassesParams, kind: str, images: Any, ctx: RunContext, prefix: str, first_step: int
+) -> Generator[ev.Event, None, dict[str, Any]]:
+    """Train one model, streaming its metrics; metric names start with ``prefix``."""
+    import keras
+
+    from labs.glasses import data as glasses_data
+    from labs.glasses import models
+    from labs.glasses.stream import Stream
+
+    initial_epoch = 0
+    if p.resume:
+        record_path, initial_epoch = _checkpoint(p.resume, ctx.run_dir)
+        model = keras.models.load_model(record_path / CHECKPOINT)
+        yield ev.Log(f"resumed {model.name} from {record_path.name}, after epoch {initial_epoch}")
+    else:
+        model = models.build(kind, p.filters)
+        model.compile(
+            optimizer=keras.optimizers.Adam(p.learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+    flops = models.forward_flops(model)
+    yield ev.Log(
+        f"{model.name}: {model.count_params():,} parameters, {flops / 1e6:,.1f} MFLOPs an image forward"
+    )
+    batches = glasses_data.augmented(images.train, p.expansion, p.batch_size, ctx.seed, p.augment)
+    batches_per_epoch = -(-len(images.train.labels) * p.expansion // p.batch_size)
+    stream = Stream(ctx, images, prefix, first_step + initial_epoch * batches_per_epoch, p.batch_size)
+    callbacks: list[Any] = [keras.callbacks.ModelCheckpoint(str(ctx.run_dir / CHECKPOINT)), stream]
+    if p.early_stop:
+        callbacks.append(
+            keras.callbacks.EarlyStopping("val_loss", patience=p.early_stop, restore_best_weights=True)
+        )
+    test = (images.test.images, images.test.labels)
+
+    def fit() -> None:
+        try:
+            model.fit(batches, epochs=p.epochs, initial_epoch=initial_epoch, validation_data=test,
+                      callbacks=callbacks, verbose=0)  # fmt: skip
+            stream.put(None)
+        except BaseException as exc:  # re-raised below, in the run's own thread
+            stream.put(exc)
+
+    threading.Thread(target=fit, name=f"fit {kind}", daemon=True).start()
+    while (item := stream.events.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    yield from _results(model, images, ctx, prefix)
+    return {
+        **stream.last,
+        f"{prefix}parameters": model.count_params(),
+        f"{prefix}mflops": round(flops / 1e6, 1),
+    }
+
+
+def _checkpoint(ref: str, this_run: Path) -> tuple[Path, int]:
+    """The run folder to resume and the epochs it completed."""
+    from labs.recording import find_run, list_runs
+
+    runs_dir = this_run.parent
+    if ref == "last":
+        earlier = [
+            r.path for r in list_runs(runs_dir) if r.path != this_run and (r.path / CHECKPOINT_INFO).is_file()
+        ]
+        if not earlier:
+            raise ValueError("resume=last: no earlier run has a checkpoint")
+        path = earlier[0]
+    else:
+        path = find_run(runs_dir, ref).path
+    info = path / CHECKPOINT_INFO
+    if not info.is_file() or not (path / CHECKPOINT).is_file():
+        raise ValueError(f"resume={ref}: run {path.name} has no checkpoint (it ended before its first epoch)")
+    return path, int(json.loads(info.read_text())["epoch"])
+
+
+def _results(model: Any, images: Any, ctx: RunContext, prefix: str) -> Generator[ev.Event, None, None]:
+    """Each set's confusion matrix, and the saved model."""
+    from labs.glasses.stream import predict
+
+    for name, split in (("test", images.test), ("new", images.new)):
+        if split is None:
+            continue
+        predicted = predict(model, split.images).argmax(axis=1)
+        counts = np.zeros((2, 2), np.int64)
+        np.add.at(counts, (split.labels, predicted), 1)
+        yield ev.Log(
+            f"{prefix}{name} set: accuracy {np.trace(counts) / counts.sum():.3f}, "
+            f"confusion [[no→no, no→glasses], [glasses→no, glasses→glasses]] = {counts.tolist()}"
+        )
+        yield ctx.save_array(f"{prefix}confusion_{name}", counts, f"{name} set confusion[true, predicted]")
+    path = ctx.artifacts_dir / f"{prefix}model.keras"
+    model.save(path)
+    yield ev.Artifact(str(path.relative_to(ctx.run_dir)), "the trained model (meetup-lab predict uses it)")
+
+
+LAB = Lab(
+    name="glasses",
+    title="Glasses or not: the CIFAR-10 tutorial CNN",
+    summary="The CIFAR-10 tutorial CNN retrained on 64x64 glasses / no-glasses faces, "
+    "with true locally-connected layers and the shortcut-learning trap",
+    params_cls=GlassesParams,
+    run="labs.glasses.lab:run",
+    key_metric=("val_accuracy", "new_accuracy"),
+    steps=total_steps,
+    charts=("loss", "accuracy", "val_accuracy", "new_accuracy", "images_per_s"),
+)

@@ -1,0 +1,48 @@
+"""Label a folder of images with a trained glasses model (``meetup-lab predict``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from labs.glasses.data import CLASS_DIRS, SIZE
+
+MODEL_FILES = ("model.keras", "tutorial_model.keras", "local_model.keras")  # what runs save
+
+
+@dataclass(frozen=True)
+class Prediction:
+    path: str  # relative to the folder
+    label: str | None  # None: the file could not be decoded
+    confidence: float = 0.0
+
+
+def model_file(run_dir: Path) -> Path:
+    """The model a glasses run saved (a comparison run's first)."""
+    for name in MODEL_FILES:
+        if (path := run_dir / "artifacts" / name).is_file():
+            return path
+    raise LookupError(f"run {run_dir.name} saved no model (is it a finished glasses run?)")
+
+
+def label_folder(model_path: Path, folder: Path) -> Iterator[Prediction]:
+    """Each image file under ``folder``, sorted, with the predicted label and its probability."""
+    import keras
+    import tensorflow as tf
+
+    import labs.glasses.local  # noqa: F401  (registers the custom layers for loading)
+    import labs.glasses.models  # noqa: F401
+
+    model = keras.models.load_model(model_path)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = str(path.relative_to(folder))
+        try:
+            decoded = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError):
+            yield Prediction(name, None)
+            continue
+        image = tf.image.resize(tf.image.convert_image_dtype(decoded, tf.float32), (SIZE, SIZE))
+        probabilities = tf.nn.softmax(model(image[None], training=False))[0].numpy()
+        best = int(probabilities.argmax())
+        yield Prediction(name, CLASS_DIRS[best], float(probabilities[best]))
