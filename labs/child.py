@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from labs import events as ev
-from labs.context import RunContext
+from labs.context import RunContext, RunError
 from labs.devices import Sampler
 from labs.params import ParamError
 from labs.recording import OUTPUT, RunRecord
@@ -213,6 +213,9 @@ def run(record: RunRecord) -> int:
             _setup_tensorflow(meta["device"], meta["seed"])
             emitter.scalars.open()
             terminal, result = _drive(lab.load_run()(params, ctx), control, emitter)
+        except RunError as exc:
+            print(exc, file=sys.stderr, flush=True)
+            terminal = ev.Failed(kind="exception", reason=str(exc), log_tail=record.log_tail())
         except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
             traceback.print_exc()
             terminal = ev.Failed(

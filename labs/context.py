@@ -28,6 +28,11 @@ def downsample(field2d: np.ndarray, max_side: int) -> np.ndarray:
     return blocks.mean(axis=(1, 3))
 
 
+class RunError(Exception):
+    """A failure the lab has already explained (a compile error, failed checks): the run is
+    recorded as failed with this message, and the log keeps the lab's lines, not a traceback."""
+
+
 @dataclass
 class RunContext:
     run_dir: Path

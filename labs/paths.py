@@ -24,3 +24,8 @@ def runs_dir(override: str | Path | None = None) -> Path:
 
 def config_file() -> Path:
     return _xdg("XDG_CONFIG_HOME", ".config") / "meetup-lab" / "config.json"
+
+
+def cache_dir() -> Path:
+    """Built things worth keeping between runs (compiled ops): ``$XDG_CACHE_HOME/meetup-lab``."""
+    return _xdg("XDG_CACHE_HOME", ".cache") / "meetup-lab"

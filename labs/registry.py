@@ -57,11 +57,12 @@ def _resolve(ref: str) -> Any:
 
 
 def _builtin() -> dict[str, Lab]:
+    from labs.customop.lab import LAB as CUSTOMOP
     from labs.glasses.lab import LAB as GLASSES
     from labs.logreg.lab import LAB as LOGREG
     from labs.pde.lab import LAB as PDE
 
-    return {lab.name: lab for lab in (PDE, LOGREG, GLASSES)}
+    return {lab.name: lab for lab in (PDE, LOGREG, GLASSES, CUSTOMOP)}
 
 
 def all_labs() -> dict[str, Lab]:

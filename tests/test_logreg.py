@@ -18,10 +18,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from labs import events as ev
+from labs.chance import chance_warning
 from labs.context import RunContext
 from labs.logreg import binary, data, playground, softmax
 from labs.logreg.lab import LogregParams
-from labs.logreg.report import chance_warning
 from labs.params import ParamError
 from labs.registry import get_lab
 from tests.support import drain, metric_lines, only_run_dir, run_cli

@@ -53,6 +53,9 @@ class GlassesParams:
     data_dir: str = param(
         "", "your own images instead: glasses/ and no_glasses/, or train/ and test/ holding them"
     )
+    explain: int = param(
+        0, "which glasses-wearer of the new (else test) set the occlusion map explains", min=0, max=100_000
+    )
     early_stop: int = param(
         0, "stop after this many epochs without a better test loss (0: never)", min=0, max=1000
     )
@@ -135,7 +138,8 @@ def _train(
     )
     batches = glasses_data.augmented(images.train, p.expansion, p.batch_size, ctx.seed, p.augment)
     batches_per_epoch = -(-len(images.train.labels) * p.expansion // p.batch_size)
-    stream = Stream(ctx, images, prefix, first_step + initial_epoch * batches_per_epoch, p.batch_size)
+    first = first_step + initial_epoch * batches_per_epoch
+    stream = Stream(ctx, images, prefix, first, p.batch_size, p.explain)
     callbacks: list[Any] = [keras.callbacks.ModelCheckpoint(str(ctx.run_dir / CHECKPOINT)), stream]
     if p.early_stop:
         callbacks.append(

@@ -34,7 +34,9 @@ def predict(model: Any, images: np.ndarray) -> np.ndarray:
 
 
 class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untyped
-    def __init__(self, ctx: RunContext, images: Data, prefix: str, first_step: int, batch_size: int) -> None:
+    def __init__(
+        self, ctx: RunContext, images: Data, prefix: str, first_step: int, batch_size: int, explain: int = 0
+    ) -> None:
         super().__init__()
         self.ctx, self.images, self.prefix = ctx, images, prefix
         self.events: queue.Queue[Any] = queue.Queue(maxsize=32)
@@ -45,7 +47,8 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
         shown = images.new if images.new is not None else images.test
         self.shown = shown  # the set whose pictures are drawn: the new characters where there are any
         self.examples = pictures.pick_examples(shown.labels, 3)
-        self.explained = int(self.examples[0])  # a glasses-wearer: where does the model look?
+        wearers = np.flatnonzero(shown.labels == 1)
+        self.explained = int(wearers[explain % len(wearers)])  # where does the model look: glasses, or hair?
 
     def put(self, item: Any) -> None:
         self.events.put(item)

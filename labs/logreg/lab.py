@@ -9,6 +9,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
+from labs import digits
 from labs import events as ev
 from labs.context import RunContext
 from labs.logreg import binary, data, playground, softmax
@@ -82,7 +83,7 @@ class LogregParams:
                 playground.parse_hidden(self.hidden)
         except ValueError as exc:
             raise ParamError(str(exc)) from None
-        if self.mode == "softmax" and self.data != "digits" and (why := data.check_mnist(self.data)):
+        if self.mode == "softmax" and self.data != "digits" and (why := digits.check_mnist(self.data)):
             raise ParamError(why)
 
 

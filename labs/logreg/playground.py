@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labs import events as ev
+from labs.chance import chance_warning
 from labs.context import RunContext
 from labs.logreg import data, train
-from labs.logreg.report import SURFACE_SIDE, chance_warning, retune, sigmoid
+from labs.logreg.report import SURFACE_SIDE, retune, sigmoid
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams

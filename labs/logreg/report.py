@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 SURFACE_SIDE = 64  # the output surface is computed on a 64x64 grid over [-6, 6]²
-
-
-def chance_warning(accuracy: float, labels: np.ndarray) -> str | None:
-    """A warning when ``accuracy`` is within noise of always predicting the commonest class.
-
-    Noise is three binomial standard deviations of that rate over len(labels)
-    points: an accuracy below it could come from a model that learned nothing.
-    """
-    counts = np.bincount(np.asarray(labels, dtype=np.int64))
-    rate = counts.max() / counts.sum()
-    noise = 3 * math.sqrt(rate * (1 - rate) / counts.sum())
-    if accuracy > rate + noise:
-        return None
-    return (
-        f"accuracy {accuracy:.3f} is within noise of always predicting the commonest class "
-        f"({rate:.3f} ± {noise:.3f} on {counts.sum()} points): the model has learned nothing useful"
-    )
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from labs import events as ev
+from labs.chance import chance_warning
 from labs.context import RunContext
-from labs.logreg import data, train
-from labs.logreg.report import chance_warning, retune
+from labs.digits import load_digits
+from labs.logreg import train
+from labs.logreg.report import retune
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
@@ -46,7 +48,7 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
     import keras
     import tensorflow as tf
 
-    digits = data.load_digits(p.data, p.train_ratio / 100, np.random.default_rng(ctx.seed))
+    digits = load_digits(p.data, p.train_ratio / 100, np.random.default_rng(ctx.seed))
     yield ev.Log(
         f"{digits.name}: {len(digits.y_train)} train and {len(digits.y_test)} test images, "
         f"{digits.side}x{digits.side} pixels"

@@ -152,10 +152,11 @@ class RunScreen(Screen[None]):
             self.query_one(MetricsPanel).show(event.step, event.values)
             self.query_one(MetricCharts).add(event.values)
         elif isinstance(event, ev.Frame):
+            another_view = event.name not in self.frames
             self.frames[event.name] = event
             self.view = self.view or event.name
-            if event.name == self.view:
-                self._show(event)
+            if event.name == self.view or another_view:  # a new view: the title counts it
+                self._show(self.frames[self.view])
         elif isinstance(event, ev.Log):
             log.write(f"{event.time:6.1f}s {event.message}")
         elif isinstance(event, ev.Artifact):
