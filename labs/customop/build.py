@@ -135,6 +135,12 @@ def op_names(library_module: Any) -> list[str]:
     return [n for n in own if n[:1].isupper() and op_def_registry.get(n) is not None]
 
 
+def input_count(name: str) -> int:
+    from tensorflow.python.framework import op_def_registry
+
+    return len(op_def_registry.get(name).input_arg)
+
+
 def signature(name: str) -> str:
     """``Name(x: T, w: T) -> y: T; T in {float, double}`` from the registered OpDef."""
     from tensorflow.python.framework import dtypes, op_def_registry

@@ -50,8 +50,12 @@ class CustomopParams:
                 raise ParamError(why)
 
 
-def user_spec(p: CustomopParams) -> OpSpec:
-    """A user's op: inputs and reference come from their Python file, where it gives them."""
+def user_spec(p: CustomopParams, inputs: int) -> OpSpec:
+    """A user's op: inputs and reference come from their Python file, where it gives them.
+
+    Without an ``inputs`` there, each of the op's ``inputs`` is a random 4x3 array: enough to
+    call an elementwise op, and to see one that crashes or refuses the shape.
+    """
     hooks: dict[str, Any] = {}
     if p.python:
         module_spec = importlib.util.spec_from_file_location(
@@ -61,13 +65,13 @@ def user_spec(p: CustomopParams) -> OpSpec:
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)  # registers its gradient, as the guide's Python does
         hooks = vars(module)
+
+    def default_inputs(rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
+        return [rng.normal(size=(4, 3)).astype(dtype) for _ in range(inputs)]
+
+    given = hooks.get("inputs", default_inputs)
     return OpSpec(
-        Path(p.source).expanduser(),
-        "",
-        False,
-        ("float32", "float64"),
-        hooks.get("inputs"),
-        hooks.get("reference"),
+        Path(p.source).expanduser(), "", False, ("float32", "float64"), given, hooks.get("reference")
     )
 
 
@@ -93,7 +97,7 @@ def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[st
     if not names:
         raise RunError(f"{source.name} registers no op (no REGISTER_OP that loaded)")
     if spec is None:
-        spec = replace(user_spec(p), op=names[0])
+        spec = replace(user_spec(p, build.input_count(names[0])), op=names[0])
     elif spec.gradient:
         gradients.register(spec.op)
     call = caller(library, spec.op)

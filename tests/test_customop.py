@@ -1,0 +1,205 @@
+"""The customop lab with the real compiler: shipped ops pass, broken ones fail
+for the right reason, a user's op is a first-class citizen, and a crashing or
+uncompilable op fails its run without taking anything else down.
+
+Each run is a real ``meetup-lab run customop`` process (TensorFlow's gradient
+registry is global to a process, so each variant needs its own).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labs import events as ev
+from labs.customop import build, ops
+from labs.customop.lab import CustomopParams
+from labs.params import ParamError
+from labs.registry import get_lab
+from labs.runner import RunRequest
+from tests.support import run_cli
+from tui.app import make_app
+from tui.screens.run import RunScreen
+from tui.widgets.run_status import RunStatus
+
+BUILD_TIMEOUT = 600  # a first build of TensorFlow's headers takes half a minute on 2 cores
+
+
+def customop(*sets: str) -> tuple[int, list[ev.Event], str]:
+    args = [arg for s in sets for arg in ("--set", s)]
+    done = run_cli("run", "customop", "--headless", "--json", "--device", "cpu", *args, timeout=BUILD_TIMEOUT)
+    return done.returncode, [ev.from_json(line) for line in done.stdout.splitlines()], done.stderr
+
+
+def checks(events: list[ev.Event]) -> dict[str, str]:
+    """{check name: PASS, FAIL or skip} from the run's log lines."""
+    marks = [e.message.split(" ", 2) for e in events if isinstance(e, ev.Log)]
+    return {name.rstrip(":"): mark for mark, name, *_ in marks if mark in ("PASS", "FAIL", "skip")}
+
+
+def terminal(events: list[ev.Event]) -> ev.Event:
+    return next(e for e in reversed(events) if isinstance(e, ev.TERMINAL))
+
+
+def test_matmul_bias_passes_every_check(tmp_path: Path) -> None:
+    code, events, _ = customop("op=matmul-bias")
+    assert code == 0
+    assert checks(events) == {
+        "build": "PASS", "forward": "PASS", "gradient": "PASS", "graph/eager": "PASS", "training": "PASS",
+        "cuda": "skip",
+    }  # fmt: skip
+    summary = terminal(events).summary  # type: ignore[union-attr]
+    assert summary["train_accuracy"] >= 0.9 and summary["gradient_max_error"] < 1e-6
+    logs = [e.message for e in events if isinstance(e, ev.Log)]
+    assert any("MatMulBias(x: T, w: T, b: T) -> y: T; T in {float32, float64}" in m for m in logs)
+
+
+def test_the_broken_matmul_fails_forward_and_training_at_the_constant_class_rate() -> None:
+    code, events, _ = customop("op=matmul-bias-broken")
+    assert code == 1
+    found = checks(events)
+    assert found["forward"] == "FAIL" and found["training"] == "FAIL" and found["graph/eager"] == "PASS"
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed)
+    assert "checks failed for MatMulBiasBroken" in failed.reason
+    assert "always predicting the commonest class" in failed.reason
+
+
+def test_zero_out_fails_without_a_gradient_and_passes_with_one() -> None:
+    code, events, _ = customop("op=zero-out")
+    assert code == 1 and checks(events)["gradient"] == "FAIL"
+    assert "no entry for: ZeroOut" in terminal(events).reason  # type: ignore[union-attr]
+    code, events, _ = customop("op=zero-out-grad")
+    assert code == 0 and checks(events)["gradient"] == "PASS"
+    assert any(isinstance(e, ev.Log) and e.message.startswith("build: cached") for e in events)
+
+
+def test_quaternion_distance_treats_q_and_minus_q_alike_and_matches_another_formula(
+    build_cache: Path,
+) -> None:
+    built = build.build(ops.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
+    try:
+        while True:
+            next(built)
+    except StopIteration as done:
+        library = build.load(done.value.library)
+    q = ops.unit_quaternions(np.random.default_rng(0), 50, "float64")
+    np.testing.assert_allclose(library.quaternion_distance(q, -q).numpy(), 0.0, atol=1e-7)
+    r = ops.unit_quaternions(np.random.default_rng(1), 50, "float64")
+    got = library.quaternion_distance(q, r).numpy()
+    np.testing.assert_allclose(got, ops.relative_rotation_angle(q, r), atol=1e-10)
+    assert got.min() >= 0 and got.max() <= np.pi
+    # A 90° turn about z: the distance is π/2.
+    turn = np.array([[np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)]])
+    assert library.quaternion_distance(np.array([[1.0, 0, 0, 0]]), turn).numpy()[0] == pytest.approx(
+        np.pi / 2
+    )
+
+
+USER_OP = """
+#include "tensorflow/core/framework/common_shape_fns.h"
+#include "tensorflow/core/framework/op.h"
+#include "tensorflow/core/framework/op_kernel.h"
+using namespace tensorflow;
+REGISTER_OP("MeetupSquare").Attr("T: {float, double}").Input("x: T").Output("y: T")
+    .SetShapeFn(shape_inference::UnchangedShape);
+template <typename T> class SquareOp : public OpKernel {
+ public:
+  explicit SquareOp(OpKernelConstruction* c) : OpKernel(c) {}
+  void Compute(OpKernelContext* c) override {
+    const Tensor& x = c->input(0);
+    Tensor* y = nullptr;
+    OP_REQUIRES_OK(c, c->allocate_output(0, x.shape(), &y));
+    BODY
+  }
+};
+REGISTER_KERNEL_BUILDER(Name("MeetupSquare").Device(DEVICE_CPU).TypeConstraint<float>("T"), SquareOp<float>);
+REGISTER_KERNEL_BUILDER(Name("MeetupSquare").Device(DEVICE_CPU).TypeConstraint<double>("T"), SquareOp<double>);
+"""
+SQUARE = "y->flat<T>() = x.flat<T>() * x.flat<T>();"
+USER_PYTHON = """
+import numpy as np
+import tensorflow as tf
+
+@tf.RegisterGradient("MeetupSquare")
+def _square_grad(op, grad):
+    return 2 * op.inputs[0] * grad
+
+def inputs(rng, dtype):
+    return [rng.normal(size=(4, 3)).astype(dtype)]
+
+def reference(x):
+    return x * x
+"""
+
+
+def test_a_users_op_with_its_python_is_checked_like_a_shipped_one(tmp_path: Path) -> None:
+    source, python = tmp_path / "square.cc", tmp_path / "square_grad.py"
+    source.write_text(USER_OP.replace("BODY", SQUARE))
+    python.write_text(USER_PYTHON)
+    code, events, _ = customop(f"source={source}", f"python={python}")
+    assert code == 0
+    assert checks(events) == {
+        "build": "PASS", "forward": "PASS", "gradient": "PASS", "graph/eager": "PASS", "training": "skip",
+        "cuda": "skip",
+    }  # fmt: skip
+
+
+def test_a_compile_error_fails_the_run_with_the_compilers_own_lines(tmp_path: Path) -> None:
+    source = tmp_path / "typo.cc"
+    source.write_text(USER_OP.replace("BODY", "y->flat<T>() = x.flat<T>() * undeclared_thing;"))
+    code, events, stderr = customop(f"source={source}")
+    assert code == 1
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed)
+    assert failed.reason.startswith(f"the compiler failed (exit 1) on {source}:")
+    assert "undeclared_thing" in failed.reason and "error" in failed.reason
+    assert "Traceback" not in "\n".join(failed.log_tail)
+    compiler_lines = [e.message for e in events if isinstance(e, ev.Log) and "undeclared_thing" in e.message]
+    assert compiler_lines  # shown live, as the compiler printed them
+
+
+def test_an_op_that_segfaults_is_recorded_as_a_crash(tmp_path: Path, runs_dir: Path) -> None:
+    source = tmp_path / "boom.cc"
+    source.write_text(USER_OP.replace("BODY", "*static_cast<volatile int*>(nullptr) = 1;"))
+    code, events, _ = customop(f"source={source}")
+    assert code == 1
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed) and failed.kind == "crash" and "SIGSEGV" in failed.reason
+    (folder,) = list(runs_dir.iterdir())
+    assert json.loads((folder / "summary.json").read_text())["status"] == "failed"
+
+
+async def test_the_app_survives_a_crashing_op_and_shows_why(tmp_path: Path) -> None:
+    source = tmp_path / "boom.cc"
+    source.write_text(USER_OP.replace("BODY", "*static_cast<volatile int*>(nullptr) = 1;"))
+    lab = get_lab("customop")
+    request = RunRequest(lab, lab.build_params({"source": str(source)}), "cpu", 0)
+    app = make_app(tmp_path / "runs", start=request, config_path=tmp_path / "c.json")
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        for _ in range(int(BUILD_TIMEOUT / 0.2)):
+            if screen.ended:
+                break
+            await pilot.pause(0.2)
+        assert screen.query_one(RunStatus).status == "failed"
+        await pilot.press("escape")  # the app still answers keys
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, RunScreen)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"source": "/no/such/op.cc"}, "source=/no/such/op.cc: no such file"),
+        ({"python": __file__}, "python= goes with source="),
+        ({"data": "/no/mnist.npz"}, "no such file"),
+    ],
+)
+def test_bad_settings_are_refused_before_the_run(values: dict[str, str], message: str) -> None:
+    with pytest.raises(ParamError, match=message):
+        CustomopParams(**values)  # type: ignore[arg-type]
