@@ -39,15 +39,8 @@ from labs.glasses.stream import CHECKPOINT, Stream  # noqa: E402
 EXPANSION, DEFAULT_EXPANSION, BATCH, ROUNDS = 2, 25, 64, 2
 
 
-def compiled(kind: str) -> keras.Model:
-    model = models.build(kind, 64)
-    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
-    return model
-
-
 def row(kind: str, images: data.Data, folder: Path) -> None:
-    model = compiled(kind)
+    model = models.compiled(kind, 64, 0.01)  # the lab's defaults
     batches = data.augmented(images.train, EXPANSION, BATCH, 0, True)
     count = len(images.train.labels) * EXPANSION
     test = (images.test.images, images.test.labels)
@@ -85,7 +78,7 @@ def full_run() -> None:
     with TemporaryDirectory() as tmp:
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "tui", "--runs-dir", tmp, "run", "glasses", "--headless", "--json"],
+            [sys.executable, "-m", "tui", "run", "glasses", "--headless", "--json", "--runs-dir", tmp],
             capture_output=True,
             text=True,
             check=True,

@@ -117,7 +117,8 @@ template <typename T> class SquareOp : public OpKernel {
   }
 };
 REGISTER_KERNEL_BUILDER(Name("MeetupSquare").Device(DEVICE_CPU).TypeConstraint<float>("T"), SquareOp<float>);
-REGISTER_KERNEL_BUILDER(Name("MeetupSquare").Device(DEVICE_CPU).TypeConstraint<double>("T"), SquareOp<double>);
+REGISTER_KERNEL_BUILDER(Name("MeetupSquare").Device(DEVICE_CPU).TypeConstraint<double>("T"),
+                        SquareOp<double>);
 """
 SQUARE = "y->flat<T>() = x.flat<T>() * x.flat<T>();"
 USER_PYTHON = """

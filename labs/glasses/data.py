@@ -26,8 +26,9 @@ AUGMENTED_NOISE = 0.05  # standard deviation of the added Gaussian noise, in pix
 class Split:
     images: np.ndarray  # (n, 64, 64, 3) float32 in [0, 1]
     labels: np.ndarray  # (n,) int64
-    hair_masks: np.ndarray | None = None  # generated data only: where hair and glasses are
+    hair_masks: np.ndarray | None = None  # generated data only: where hair and glasses are,
     glasses_masks: np.ndarray | None = None
+    hair_colours: np.ndarray | None = None  # and each face's hair colour (faces.HAIR_COLOURS)
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Data:
 def generated(train: int, test: int, new: int, confound: float, seed: int) -> Data:
     def split(count: int, offset: int, tie: float) -> Split:
         s = faces.generate(count, seed * 3 + offset, confound=tie)
-        return Split(s.images, s.labels, s.hair_masks, s.glasses_masks)
+        return Split(s.images, s.labels, s.hair_masks, s.glasses_masks, s.hair_colours)
 
     return Data(
         split(train, 0, confound),
@@ -116,6 +117,17 @@ def from_folder(path: str, seed: int) -> tuple[Data, list[str]]:
         if len(np.unique(split.labels)) < 2:
             raise ValueError(f"data_dir={path}: the {name} images need both glasses and no_glasses examples")
     return data, skipped
+
+
+def explained(split: Split, choice: int) -> int:
+    """The glasses-wearer whose occlusion map is drawn: the ``choice``-th one, among those
+    with the signature hair where the set has them (the only faces where a model that
+    learned the hair, not the glasses, has something to show)."""
+    wearers = np.flatnonzero(split.labels == 1)
+    if split.hair_colours is not None:
+        signature = wearers[split.hair_colours[wearers] == faces.SIGNATURE_HAIR]
+        wearers = signature if len(signature) else wearers
+    return int(wearers[choice % len(wearers)])
 
 
 def augmented(split: Split, expansion: int, batch_size: int, seed: int, augment: bool) -> Any:

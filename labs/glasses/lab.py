@@ -38,7 +38,7 @@ class GlassesParams:
     )
     augment: bool = param(True, "noise, flips, shifts, brightness and contrast on the fly")
     batch_size: int = param(64, "images per gradient step", min=1, max=1024)
-    learning_rate: float = param(1e-3, "Adam's learning rate", min=1e-6, max=1.0)
+    learning_rate: float = param(0.01, "SGD's learning rate (momentum 0.9)", min=1e-6, max=1.0)
     filters: int = param(
         64, "convolution filters (the tutorial's 64; fewer for a quick look)", min=4, max=256
     )
@@ -126,12 +126,7 @@ def _train(
         model = keras.models.load_model(record_path / CHECKPOINT)
         yield ev.Log(f"resumed {model.name} from {record_path.name}, after epoch {initial_epoch}")
     else:
-        model = models.build(kind, p.filters)
-        model.compile(
-            optimizer=keras.optimizers.Adam(p.learning_rate),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=["accuracy"],
-        )
+        model = models.compiled(kind, p.filters, p.learning_rate)
     flops = models.forward_flops(model)
     yield ev.Log(
         f"{model.name}: {model.count_params():,} parameters, {flops / 1e6:,.1f} MFLOPs an image forward"

@@ -16,7 +16,9 @@ import tensorflow as tf
 from labs.glasses.local import LocallyConnected2D, local_flops
 
 CLASSES = 2  # 0: no glasses, 1: glasses
-WEIGHT_DECAY = 0.004  # the tutorial's L2 on its dense layers
+# The tutorial adds 0.004 * tf.nn.l2_loss(w) = 0.004 * Σw²/2 for its dense layers; Keras's L2(c)
+# adds c * Σw², so the same penalty is L2(0.002).
+WEIGHT_DECAY = 0.004 / 2
 
 
 @keras.saving.register_keras_serializable(package="meetup_lab")
@@ -94,3 +96,18 @@ def forward_flops(model: keras.Model) -> int:
             _, rows, cols, channels = layer.input.shape
             total += local_flops(rows, cols, channels, layer.kernel_size[0], layer.filters)
     return int(total)
+
+
+def compiled(kind: str, filters: int, learning_rate: float) -> keras.Model:
+    """``build``, compiled for training: the tutorial's gradient descent, with momentum.
+
+    Adam with this L2 penalty was measured to drive the 6M dense weights to zero
+    within an epoch (accuracy 0.5); the penalty's pull on SGD is proportional to w.
+    """
+    model = build(kind, filters)
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model

@@ -66,9 +66,9 @@ def pick_examples(labels: np.ndarray, each: int) -> np.ndarray:
 
 
 def occlusion_map(
-    predict: Callable[[np.ndarray], np.ndarray], image: np.ndarray, label: int, patch: int, stride: int
+    evidence: Callable[[np.ndarray], np.ndarray], image: np.ndarray, patch: int, stride: int
 ) -> np.ndarray:
-    """How much p(true class) drops when a grey patch hides each part of the image.
+    """How much the model's evidence drops when a grey patch hides each part of the image.
 
     Every patch position is one image of a single batch; each pixel gets the
     mean drop over the patches that covered it (positive: the model needed it).
@@ -79,8 +79,7 @@ def occlusion_map(
     batch = np.repeat(image[None], len(positions), axis=0)
     for k, (r, c) in enumerate(positions):
         batch[k, r : r + patch, c : c + patch] = 0.5
-    base = predict(image[None])[0, label]
-    drops = base - predict(batch)[:, label]
+    drops = evidence(image[None])[0] - evidence(batch)
     total, covered = np.zeros((size, size)), np.zeros((size, size))
     for drop, (r, c) in zip(drops, positions, strict=True):
         total[r : r + patch, c : c + patch] += drop

@@ -18,10 +18,10 @@ import numpy as np
 from labs import events as ev
 from labs.context import RunContext
 from labs.glasses import pictures
-from labs.glasses.data import Data
+from labs.glasses.data import Data, explained
 
 REPORTS_PER_S = 4  # batch metrics, throttled: a small CPU model ends hundreds of batches a second
-OCCLUSION_PATCH, OCCLUSION_STRIDE = 16, 4  # a patch about the size of an eye in its frame
+OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4  # a patch about the size of one lens
 CHECKPOINT, CHECKPOINT_INFO = "checkpoint.keras", "checkpoint.json"
 
 
@@ -31,6 +31,21 @@ def predict(model: Any, images: np.ndarray) -> np.ndarray:
         keras.ops.softmax(model(images[i : i + 256], training=False)) for i in range(0, len(images), 256)
     ]
     return np.concatenate([keras.ops.convert_to_numpy(c) for c in chunks])
+
+
+def evidence(model: Any, images: np.ndarray, label: int) -> np.ndarray:
+    """How strongly the model says ``label``: its logit minus the other class's.
+
+    Occlusion measures drops in this rather than in the probability, which a
+    confident model holds at 1.0 whatever one patch hides.
+    """
+    logits = np.concatenate(
+        [
+            keras.ops.convert_to_numpy(model(images[i : i + 256], training=False))
+            for i in range(0, len(images), 256)
+        ]
+    )
+    return logits[:, label] - logits[:, 1 - label]
 
 
 class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untyped
@@ -47,8 +62,7 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
         shown = images.new if images.new is not None else images.test
         self.shown = shown  # the set whose pictures are drawn: the new characters where there are any
         self.examples = pictures.pick_examples(shown.labels, 3)
-        wearers = np.flatnonzero(shown.labels == 1)
-        self.explained = int(wearers[explain % len(wearers)])  # where does the model look: glasses, or hair?
+        self.explained = explained(shown, explain)  # where does the model look: glasses, or hair?
 
     def put(self, item: Any) -> None:
         self.events.put(item)
@@ -84,10 +98,10 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
             self.shown.images[picks], self.shown.labels[picks], probabilities[picks]
         )
         self.put(self.ctx.frame(f"{self.prefix}predictions", self.step, grid))
+        label = int(self.shown.labels[self.explained])
         sensitivity = pictures.occlusion_map(
-            lambda x: predict(self.model, x),
+            lambda x: evidence(self.model, x, label),
             self.shown.images[self.explained],
-            int(self.shown.labels[self.explained]),
             OCCLUSION_PATCH,
             OCCLUSION_STRIDE,
         )
