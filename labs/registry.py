@@ -34,6 +34,7 @@ class Lab:
     key_metric: str | tuple[str, ...] | None = None
     steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
     charts: tuple[str, ...] = ()  # metrics the run screen charts first
+    draws: bool = True  # whether runs send frames: the run screen gives a lab that does not more log
     # Values a running lab lets the user change, each with its ladder of settings.
     tunables: dict[str, tuple[float, ...]] = field(default_factory=dict)
 

@@ -159,4 +159,5 @@ LAB = Lab(
     key_metric=("passed",),
     steps=lambda p: len(CHECKS),
     charts=("forward_max_error", "gradient_max_error", "train_accuracy"),
+    draws=False,
 )

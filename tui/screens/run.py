@@ -24,7 +24,7 @@ from labs.numbers import fmt
 from labs.params import ParamError, to_dict
 from labs.png import write_heatmap_png
 from labs.recording import RunRecord
-from labs.registry import get_lab
+from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
 from themes.colormaps import default_cmap
 from tui.messages import ReplayEnded, RunEvent
@@ -81,17 +81,23 @@ class RunScreen(Screen[None]):
         yield RichLog(id="log", wrap=True, markup=False, highlight=False, max_lines=2000)
         yield Footer()
 
-    def _charts(self) -> tuple[str, ...]:
+    def _lab(self) -> Lab | None:
         if self.request is not None:
-            return self.request.lab.charts
+            return self.request.lab
         if self.record is None:
-            return ()
+            return None
         try:
-            return get_lab(self.record.meta["lab_ref"]).charts
-        except LookupError:  # a lab that is no longer installed: chart what comes
-            return ()
+            return get_lab(self.record.meta["lab_ref"])
+        except LookupError:  # a lab that is no longer installed: show what comes
+            return None
+
+    def _charts(self) -> tuple[str, ...]:
+        lab = self._lab()
+        return lab.charts if lab is not None else ()
 
     def on_mount(self) -> None:
+        lab = self._lab()
+        self.set_class(lab is not None and not lab.draws, "-no-heatmap")
         self.query_one("#heatmap-panel").border_title = "heatmap"
         self.query_one("#side").border_title = "run"
         self.query_one("#log").border_title = "log"
