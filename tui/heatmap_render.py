@@ -31,23 +31,36 @@ CLASS_GLYPHS = (("○", "o"), ("●", "x"))
 CONTOUR_GLYPH = ("·", "|")  # "|" is not in the ASCII ramp
 
 
-class Palette:
-    """A colour map's styles: one per (upper, lower) level pair, made once."""
+class Runs:
+    """Segments of runs of equal cells, by (colour pair code, length): made once, then reused
+    frame after frame. A subclass says which style a code is."""
 
-    def __init__(self, name: str):
-        self.name = name
-        colours = [Color.from_rgb(*map(int, rgb)) for rgb in COLORMAPS[name]]
-        self.pairs = [Style(color=upper, bgcolor=lower) for upper in colours for lower in colours]
+    def __init__(self) -> None:
         self._runs: dict[tuple[int, int], Segment] = {}
 
+    def style(self, code: int) -> Style:
+        raise NotImplementedError
+
     def run(self, code: int, length: int) -> Segment:
-        """The segment for ``length`` equal cells: made once, then reused frame after frame."""
         segment = self._runs.get((code, length))
         if segment is None:
             if len(self._runs) > 200_000:
                 self._runs.clear()
-            segment = self._runs[code, length] = Segment(UPPER_HALF * length, self.pairs[code])
+            segment = self._runs[code, length] = Segment(UPPER_HALF * length, self.style(code))
         return segment
+
+
+class Palette(Runs):
+    """A colour map's styles: one per (upper, lower) level pair, made once."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+        colours = [Color.from_rgb(*map(int, rgb)) for rgb in COLORMAPS[name]]
+        self.pairs = [Style(color=upper, bgcolor=lower) for upper in colours for lower in colours]
+
+    def style(self, code: int) -> Style:
+        return self.pairs[code]
 
     def solid(self, level: int) -> Style:
         return self.pairs[level * LEVELS + level]
@@ -61,10 +74,11 @@ def palette(name: str) -> Palette:
 RGB_STEPS = 8  # levels per channel for pictures: 512 colours, styles made as they are met
 
 
-class RgbPalette:
+class RgbPalette(Runs):
     """Styles for pictures: one per (upper, lower) colour pair, made on first use."""
 
     def __init__(self) -> None:
+        super().__init__()
         step = 255 / (RGB_STEPS - 1)
         self.colours = [
             Color.from_rgb(round(r * step), round(g * step), round(b * step))
@@ -72,17 +86,10 @@ class RgbPalette:
             for g in range(RGB_STEPS)
             for b in range(RGB_STEPS)
         ]
-        self._runs: dict[tuple[int, int], Segment] = {}
 
-    def run(self, code: int, length: int) -> Segment:
-        segment = self._runs.get((code, length))
-        if segment is None:
-            if len(self._runs) > 200_000:
-                self._runs.clear()
-            upper, lower = divmod(code, RGB_STEPS**3)
-            style = Style(color=self.colours[upper], bgcolor=self.colours[lower])
-            segment = self._runs[code, length] = Segment(UPPER_HALF * length, style)
-        return segment
+    def style(self, code: int) -> Style:
+        upper, lower = divmod(code, RGB_STEPS**3)
+        return Style(color=self.colours[upper], bgcolor=self.colours[lower])
 
 
 RGB = RgbPalette()

@@ -20,7 +20,7 @@ from labs import events as ev
 from labs.chance import chance_warning
 from labs.context import RunContext
 from labs.logreg import data, train
-from labs.logreg.report import SURFACE_SIDE, retune, sigmoid
+from labs.logreg.report import SURFACE_SIDE, sigmoid
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
@@ -113,9 +113,8 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
     test_xy = (tf.constant(x_test), tf.constant(y_test, tf.float32))
     last_frame, values, done = 0.0, {}, 0
     for done in range(1, p.epochs + 1):
-        rate, change = retune(ctx.tuning, rate)
+        rate, change = train.apply_rate(optimizer, ctx.tuning, rate)
         if change is not None:
-            optimizer.learning_rate.assign(rate)
             yield ev.Log(change)
         epoch(tf.constant(done))
         train_loss, train_acc = evaluate(*train_xy)

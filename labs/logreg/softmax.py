@@ -17,7 +17,6 @@ from labs.chance import chance_warning
 from labs.context import RunContext
 from labs.digits import load_digits
 from labs.logreg import train
-from labs.logreg.report import retune
 
 if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
@@ -72,9 +71,8 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
     predicted = np.zeros_like(digits.y_test)
     done = 0
     for done in range(1, p.epochs + 1):
-        rate, change = retune(ctx.tuning, rate)
+        rate, change = train.apply_rate(optimizer, ctx.tuning, rate)
         if change is not None:
-            optimizer.learning_rate.assign(rate)
             yield ev.Log(change)
         epoch(tf.constant(done))
         train_loss, train_pred = evaluate(*train_xy)

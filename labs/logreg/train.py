@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from labs.logreg.report import retune
+
 
 def make_epoch(
     model: Any, optimizer: Any, loss_fn: Any, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int
@@ -47,3 +49,12 @@ def steps_per_epoch(count: int, batch_size: int) -> int:
 def check_finite(loss: float, epoch: int) -> None:
     if not np.isfinite(loss):
         raise FloatingPointError(f"the loss became NaN/inf in epoch {epoch}: lower learning_rate")
+
+
+def apply_rate(optimizer: Any, tuning: dict[str, float], rate: float) -> tuple[float, str | None]:
+    """The learning rate the user set while the run goes, given to the optimizer: the rate
+    now, and a line to log when it changed."""
+    rate, change = retune(tuning, rate)
+    if change is not None:
+        optimizer.learning_rate.assign(rate)
+    return rate, change
