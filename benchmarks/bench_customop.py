@@ -68,13 +68,13 @@ def shape_rows(custom: object, n: int, k: int, m: int) -> None:
         mine, theirs = side_by_side(
             (lambda c, wk=work: wk(custom, c), count), (lambda c, wk=work: wk(matmul_bias, c), count)
         )
-        times = f"{1e3 / mine:>14.3f} {1e3 / theirs:>15.3f} {theirs / mine:>6.2f}x"
+        times = f"{1e3 / mine:>14.3f} {1e3 / theirs:>15.3f} {theirs / mine:>10.2f}x"
         print(f"{f'{n} x {k} x {m}':<18} {name:<9} {times}")
 
 
 def op_table(library: object) -> None:
     gradients.register("MatMulBias")
-    print(f"\n{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'ratio':>7}")
+    print(f"\n{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'time ratio':>11}")
     for n, k, m in SHAPES:
         shape_rows(library.mat_mul_bias, n, k, m)  # type: ignore[attr-defined]
 
