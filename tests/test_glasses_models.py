@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 from labs.glasses import models
 from labs.glasses.local import LocallyConnected2D, local_flops, local_params
@@ -37,7 +38,8 @@ def test_tutorial_is_the_cifar10_tutorial_at_64x64() -> None:
         + (192 * 2 + 2)
     )
     assert model.count_params() == expected
-    assert model.get_layer("local3").kernel_regularizer.l2 == np.float32(0.004)
+    # The tutorial's 0.004 * l2_loss(w) = 0.004 * Σw²/2, which is Keras's L2(0.002).
+    assert model.get_layer("local3").kernel_regularizer.l2 == pytest.approx(0.002)
 
 
 def test_local_has_unshared_3x3_top_layers() -> None:
