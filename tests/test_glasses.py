@@ -134,6 +134,9 @@ def test_a_users_folder_trains_and_skips_what_cannot_be_read(tmp_path: Path) -> 
     (data / "glasses" / "broken.png").write_bytes(b"not an image")
     (data / "no_glasses" / "notes.txt").write_text("hello")
     events, summary = train(tmp_path / "run", data_dir=str(data), epochs="1")
+    # Progress counts files, not decoded images: 122 files, a tenth held out, 4 copies, batches of 32.
+    params = get_lab("glasses").build_params({**TINY, "data_dir": str(data), "epochs": "1"})
+    assert get_lab("glasses").total_steps(params) == -(-110 * 4 // 32)
     warnings = [e.message for e in events if isinstance(e, ev.Log) and e.level == "warning"]
     assert warnings == ["skipped 2 files that could not be decoded: no_glasses/notes.txt, glasses/broken.png"]
     logs = [e.message for e in events if isinstance(e, ev.Log)]

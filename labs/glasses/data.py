@@ -90,6 +90,15 @@ def check_folder(path: str) -> str | None:
     return None
 
 
+def training_files(path: str) -> int:
+    """About how many training images a folder holds, counted without decoding (for progress):
+    every file under train/, or nine tenths of those under the folder itself."""
+    root = Path(path).expanduser()
+    base = root / "train" if (root / "train").is_dir() else root
+    count = sum(1 for name in CLASS_DIRS for p in (base / name).rglob("*") if p.is_file())
+    return count if base != root else count - max(1, count // 10)
+
+
 def from_folder(path: str, seed: int) -> tuple[Data, list[str]]:
     """A user's images, and the files skipped; without train/ and test/, 10 % are held out to test."""
     root = Path(path).expanduser()

@@ -72,7 +72,13 @@ class GlassesParams:
 
 
 def total_steps(p: GlassesParams) -> int:
-    batches = -(-p.train_images * p.expansion // p.batch_size)
+    if p.data_dir:
+        from labs.glasses.data import training_files
+
+        images = training_files(p.data_dir)
+    else:
+        images = p.train_images
+    batches = -(-images * p.expansion // p.batch_size)
     return batches * p.epochs * (2 if p.model == "compare" else 1)
 
 
