@@ -34,7 +34,8 @@ from bench_pde import side_by_side  # noqa: E402
 
 from labs.context import RunContext  # noqa: E402
 from labs.glasses import data, models  # noqa: E402
-from labs.glasses.stream import CHECKPOINT, Stream  # noqa: E402
+from labs.glasses.lab import CHECKPOINT  # noqa: E402
+from labs.glasses.stream import Stream  # noqa: E402
 
 EXPANSION, DEFAULT_EXPANSION, BATCH, ROUNDS = 2, 25, 64, 2
 

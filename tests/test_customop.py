@@ -80,12 +80,8 @@ def test_zero_out_fails_without_a_gradient_and_passes_with_one() -> None:
 def test_quaternion_distance_treats_q_and_minus_q_alike_and_matches_another_formula(
     build_cache: Path,
 ) -> None:
-    built = build.build(ops.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
-    try:
-        while True:
-            next(built)
-    except StopIteration as done:
-        library = build.load(done.value.library)
+    built = build.built(ops.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
+    library = build.load(built.library)
     q = ops.unit_quaternions(np.random.default_rng(0), 50, "float64")
     np.testing.assert_allclose(library.quaternion_distance(q, -q).numpy(), 0.0, atol=1e-7)
     r = ops.unit_quaternions(np.random.default_rng(1), 50, "float64")

@@ -81,6 +81,11 @@ def test_a_confound_is_learned_instead_of_the_glasses(tmp_path: Path) -> None:
         assert (hair > glasses) == hair_first, (folder, hair, glasses)
 
 
+def region_share(sensitivity: np.ndarray, mask: np.ndarray) -> float:
+    """Mean positive sensitivity inside ``mask``: how much hiding that region hurts, per pixel."""
+    return float(np.clip(sensitivity, 0, None)[mask].mean())
+
+
 def look_shares(model: Any, new: faces.FaceSet) -> tuple[float, float]:
     from labs.glasses.stream import OCCLUSION_PATCH, OCCLUSION_STRIDE, evidence
 
@@ -90,8 +95,8 @@ def look_shares(model: Any, new: faces.FaceSet) -> tuple[float, float]:
         sensitivity = pictures.occlusion_map(
             lambda x: evidence(model, x, 1), new.images[i], OCCLUSION_PATCH, OCCLUSION_STRIDE
         )
-        hair.append(pictures.region_share(sensitivity, new.hair_masks[i]))
-        glasses.append(pictures.region_share(sensitivity, new.glasses_masks[i]))
+        hair.append(region_share(sensitivity, new.hair_masks[i]))
+        glasses.append(region_share(sensitivity, new.glasses_masks[i]))
     return float(np.mean(hair)), float(np.mean(glasses))
 
 

@@ -102,6 +102,17 @@ def build(source: Path, cache: Path) -> Generator[ev.Event, None, Built]:
     return Built(library, cmd, cached=False)
 
 
+def built(source: Path, cache: Path) -> Built:
+    """``build`` without watching its lines (benchmarks, tests)."""
+    steps = build(source, cache)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            result: Built = done.value
+            return result
+
+
 def load(library: Path) -> Any:
     """``tf.load_op_library``, with a load failure explained rather than raised raw."""
     import tensorflow as tf

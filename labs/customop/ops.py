@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -58,11 +58,17 @@ def relative_rotation_angle(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
     return 2 * np.arctan2(np.linalg.norm(rv, axis=1), np.abs(rw[:, 0]))
 
 
+ZERO_OUT = OpSpec(
+    SOURCES / "zero_out.cc",
+    "ZeroOut",
+    False,
+    ("int32", "float32", "float64"),
+    zero_out_inputs,
+    zero_out_reference,
+)
 SHIPPED = {
-    "zero-out": OpSpec(SOURCES / "zero_out.cc", "ZeroOut", False, ("int32", "float32", "float64"),
-                       zero_out_inputs, zero_out_reference),
-    "zero-out-grad": OpSpec(SOURCES / "zero_out.cc", "ZeroOut", True, ("int32", "float32", "float64"),
-                            zero_out_inputs, zero_out_reference),
+    "zero-out": ZERO_OUT,
+    "zero-out-grad": replace(ZERO_OUT, gradient=True),  # the guide's second step
     "matmul-bias": OpSpec(SOURCES / "matmul_bias.cc", "MatMulBias", True, ("float32", "float64"),
                           matmul_bias_inputs, lambda x, w, b: x @ w + b, "classifier"),
     "matmul-bias-broken": OpSpec(SOURCES / "matmul_bias.cc", "MatMulBiasBroken", True, ("float32", "float64"),

@@ -24,7 +24,7 @@ from labs.params import ParamError, param
 from labs.registry import Lab
 
 MODELS = ("tutorial", "local", "compare")
-CHECKPOINT, CHECKPOINT_INFO = "checkpoint.keras", "checkpoint.json"  # as stream.py writes them
+CHECKPOINT, CHECKPOINT_INFO = "checkpoint.keras", "checkpoint.json"  # in the run folder
 
 
 @dataclass(frozen=True)

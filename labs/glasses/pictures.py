@@ -92,9 +92,3 @@ def where_it_looks(image: np.ndarray, sensitivity: np.ndarray) -> np.ndarray:
     tint = to_rgb(sensitivity, "coolwarm", signed=True).astype(np.float32) / 255
     gap = np.full((image.shape[0], 2, 3), 0.08, np.float32)
     return np.concatenate([image, gap, 0.35 * image + 0.65 * tint], axis=1)
-
-
-def region_share(sensitivity: np.ndarray, mask: np.ndarray) -> float:
-    """Mean positive sensitivity inside ``mask``: how much hiding that region hurts, per pixel."""
-    positive = np.clip(sensitivity, 0, None)
-    return float(positive[mask].mean()) if mask.any() else 0.0

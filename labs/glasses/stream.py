@@ -19,10 +19,10 @@ from labs import events as ev
 from labs.context import RunContext
 from labs.glasses import pictures
 from labs.glasses.data import Data, explained
+from labs.glasses.lab import CHECKPOINT_INFO
 
 REPORTS_PER_S = 4  # batch metrics, throttled: a small CPU model ends hundreds of batches a second
 OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4  # a patch about the size of one lens
-CHECKPOINT, CHECKPOINT_INFO = "checkpoint.keras", "checkpoint.json"
 
 
 def predict(model: Any, images: np.ndarray) -> np.ndarray:
