@@ -132,11 +132,11 @@ def start_cli(*args: str, **popen: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([str(MEETUP_LAB), *args], cwd=REPO, env=cli_env(), text=True, **options)
 
 
-def run_cli(*args: str, timeout: float = WAIT_S) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, timeout: float = WAIT_S, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(MEETUP_LAB), *args],
         cwd=REPO,
-        env=cli_env(),
+        env=cli_env(**env),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -28,9 +28,11 @@ from tui.widgets.run_status import RunStatus
 BUILD_TIMEOUT = 600  # a first build of TensorFlow's headers takes half a minute on 2 cores
 
 
-def customop(*sets: str) -> tuple[int, list[ev.Event], str]:
+def customop(*sets: str, **env: str) -> tuple[int, list[ev.Event], str]:
     args = [arg for s in sets for arg in ("--set", s)]
-    done = run_cli("run", "customop", "--headless", "--json", "--device", "cpu", *args, timeout=BUILD_TIMEOUT)
+    done = run_cli(
+        "run", "customop", "--headless", "--json", "--device", "cpu", *args, timeout=BUILD_TIMEOUT, **env
+    )
     return done.returncode, [ev.from_json(line) for line in done.stdout.splitlines()], done.stderr
 
 
@@ -157,6 +159,33 @@ def test_a_compile_error_fails_the_run_with_the_compilers_own_lines(tmp_path: Pa
     assert "Traceback" not in "\n".join(failed.log_tail)
     compiler_lines = [e.message for e in events if isinstance(e, ev.Log) and "undeclared_thing" in e.message]
     assert compiler_lines  # shown live, as the compiler printed them
+
+
+def test_a_missing_compiler_is_named_with_how_to_get_one(tmp_path: Path) -> None:
+    source = tmp_path / "square.cc"
+    source.write_text(USER_OP.replace("BODY", SQUARE))
+    code, events, _ = customop(f"source={source}", CXX=str(tmp_path / "no-such-g++"))
+    assert code == 1
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed) and failed.kind != "crash"
+    assert failed.reason.startswith("no C++ compiler found: install g++")
+
+
+def test_a_library_that_cannot_load_names_the_undefined_symbol(tmp_path: Path) -> None:
+    # A function declared but never defined links into a shared library (the
+    # linker allows undefined symbols there) and fails only when TensorFlow
+    # loads it: the case of a kernel declared in one file and never built.
+    source = tmp_path / "missing.cc"
+    body = "meetup_never_defined(); y->flat<T>() = x.flat<T>();"
+    source.write_text("void meetup_never_defined();\n" + USER_OP.replace("BODY", body))
+    code, events, _ = customop(f"source={source}")
+    assert code == 1
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed)
+    assert failed.reason.startswith("cannot load missing-")
+    assert "undefined symbol" in failed.reason and "meetup_never_defined" in failed.reason
+    assert "rebuild against this one" in failed.reason  # the hint, not a bare dlopen error
+    assert "Traceback" not in "\n".join(failed.log_tail)
 
 
 def test_an_op_that_segfaults_is_recorded_as_a_crash(tmp_path: Path, runs_dir: Path) -> None:
