@@ -25,7 +25,7 @@ from labs.context import RunContext, RunError
 from labs.devices import Sampler
 from labs.params import ParamError
 from labs.recording import OUTPUT, RunRecord
-from labs.registry import get_lab
+from labs.registry import Lab, get_lab
 from labs.tensorboard import ScalarWriter
 
 
@@ -142,10 +142,12 @@ def _redirect_output(record: RunRecord) -> TextIO:
     return pipe
 
 
-def _setup_tensorflow(device: str, seed: int) -> None:
+def _setup_tensorflow(lab: Lab, params: Any, device: str, seed: int) -> None:
     import keras
     import tensorflow as tf
 
+    if lab.before_tensorflow is not None:
+        lab.before_tensorflow(params, device)  # before anything starts TensorFlow's runtime
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         # Let several runs and the sampler share a GPU instead of one run taking it all.
@@ -210,7 +212,7 @@ def run(record: RunRecord) -> int:
                 )
             )
             sampler.start()
-            _setup_tensorflow(meta["device"], meta["seed"])
+            _setup_tensorflow(lab, params, meta["device"], meta["seed"])
             emitter.scalars.open()
             terminal, result = _drive(lab.load_run()(params, ctx), control, emitter)
         except RunError as exc:

@@ -71,6 +71,31 @@ class Artifact:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """Lines of y against x, one per series: loss against seconds, one line per batch size.
+
+    Each chart event carries the whole chart so far; a viewer shows the latest
+    of each name, as it does frames.
+    """
+
+    name: str
+    x_label: str
+    y_label: str
+    series: dict[str, tuple[tuple[float, float], ...]]
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of results under named columns; the latest of each name is the one that counts."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | float | int | None, ...], ...]
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
 class GpuSample:
     index: int
     name: str
@@ -122,13 +147,29 @@ class Interrupted:
     time: float = 0.0
 
 
-Event = Started | Metric | Frame | Log | Artifact | DeviceSample | Finished | Failed | Cancelled | Interrupted
+Event = (
+    Started
+    | Metric
+    | Frame
+    | Chart
+    | Table
+    | Log
+    | Artifact
+    | DeviceSample
+    | Finished
+    | Failed
+    | Cancelled
+    | Interrupted
+)
+VIEWS = (Frame, Chart, Table)  # what a run screen shows in its main panel, one name at a time
 TERMINAL = (Finished, Failed, Cancelled, Interrupted)
 
 _TYPES: dict[str, type] = {
     "started": Started,
     "metric": Metric,
     "frame": Frame,
+    "chart": Chart,
+    "table": Table,
     "log": Log,
     "artifact": Artifact,
     "device": DeviceSample,
@@ -201,6 +242,11 @@ def from_dict(obj: dict[str, Any]) -> Event:
         obj["data"] = np.frombuffer(raw, dtype=dtype).reshape(shape).astype(np.float32)
         if "points" in obj:
             obj["points"] = _decode_points(obj["points"])
+    if cls is Chart:
+        obj["series"] = {k: tuple((x, y) for x, y in v) for k, v in obj["series"].items()}
+    if cls is Table:
+        obj["columns"] = tuple(obj["columns"])
+        obj["rows"] = tuple(tuple(row) for row in obj["rows"])
     if cls is DeviceSample:
         obj["gpus"] = tuple(GpuSample(**g) for g in obj.get("gpus", ()))
     if cls in (Failed, Interrupted):

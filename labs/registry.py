@@ -35,6 +35,9 @@ class Lab:
     steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
     charts: tuple[str, ...] = ()  # metrics the run screen charts first
     draws: bool = True  # whether runs send frames: the run screen gives a lab that does not more log
+    # Called with (params, device) in the run's process before TensorFlow starts its
+    # runtime: what can only be set then (logical devices) is set here.
+    before_tensorflow: Callable[[Any, str], None] | None = None
     # Values a running lab lets the user change, each with its ladder of settings.
     tunables: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
@@ -61,9 +64,10 @@ def _builtin() -> dict[str, Lab]:
     from labs.customop.lab import LAB as CUSTOMOP
     from labs.glasses.lab import LAB as GLASSES
     from labs.logreg.lab import LAB as LOGREG
+    from labs.minibatch.lab import LAB as MINIBATCH
     from labs.pde.lab import LAB as PDE
 
-    return {lab.name: lab for lab in (PDE, LOGREG, GLASSES, CUSTOMOP)}
+    return {lab.name: lab for lab in (PDE, LOGREG, GLASSES, CUSTOMOP, MINIBATCH)}
 
 
 def all_labs() -> dict[str, Lab]:

@@ -17,6 +17,14 @@ SIMPLE_EVENTS = [
     ev.Started(lab="ok", run_id="r2", params={}, device="gpu:0", seed=0, total_steps=200, time=0.5),
     ev.Metric(step=7, values={"loss": 0.125, "acc": 1.0}, time=1.25),
     ev.Metric(step=0, values={}),
+    ev.Chart(
+        name="loss vs time",
+        x_label="s",
+        y_label="loss",
+        series={"b=1": ((0.0, 2.3), (1.5, 0.4)), "b=full": ((0.0, 2.3),)},
+        time=2.0,
+    ),
+    ev.Table(name="sweep", columns=("batch", "ex/s", "note"), rows=((1, 950.5, None), ("full", 1e6, "ok"))),
     ev.Log(message="héllo — wörld\nsecond line"),
     ev.Log(message="careful", level="warning", time=2.0),
     ev.Artifact(path="artifacts/u.npy", description="final field u", time=3.0),
@@ -61,13 +69,15 @@ def test_every_event_type_is_covered() -> None:
     [
         (SIMPLE_EVENTS[0], "started"),
         (SIMPLE_EVENTS[2], "metric"),
-        (SIMPLE_EVENTS[4], "log"),
-        (SIMPLE_EVENTS[6], "artifact"),
-        (SIMPLE_EVENTS[7], "device"),
-        (SIMPLE_EVENTS[9], "finished"),
-        (SIMPLE_EVENTS[10], "failed"),
-        (SIMPLE_EVENTS[12], "cancelled"),
-        (SIMPLE_EVENTS[14], "interrupted"),
+        (SIMPLE_EVENTS[4], "chart"),
+        (SIMPLE_EVENTS[5], "table"),
+        (SIMPLE_EVENTS[6], "log"),
+        (SIMPLE_EVENTS[8], "artifact"),
+        (SIMPLE_EVENTS[9], "device"),
+        (SIMPLE_EVENTS[11], "finished"),
+        (SIMPLE_EVENTS[12], "failed"),
+        (SIMPLE_EVENTS[14], "cancelled"),
+        (SIMPLE_EVENTS[16], "interrupted"),
     ],
 )
 def test_type_names(event: ev.Event, name: str) -> None:
@@ -77,15 +87,15 @@ def test_type_names(event: ev.Event, name: str) -> None:
 
 
 def test_device_sample_gpus_come_back_as_gpu_samples() -> None:
-    back = ev.from_json(ev.to_json(SIMPLE_EVENTS[7]))
+    back = ev.from_json(ev.to_json(SIMPLE_EVENTS[9]))
     assert isinstance(back, ev.DeviceSample)
     assert all(isinstance(g, ev.GpuSample) for g in back.gpus)
     assert back.gpus[1].util_pct is None
-    assert json.loads(ev.to_json(SIMPLE_EVENTS[8]))["process_cpu_pct"] is None
+    assert json.loads(ev.to_json(SIMPLE_EVENTS[10]))["process_cpu_pct"] is None
 
 
 def test_log_tail_comes_back_as_a_tuple() -> None:
-    back = ev.from_json(ev.to_json(SIMPLE_EVENTS[10]))
+    back = ev.from_json(ev.to_json(SIMPLE_EVENTS[12]))
     assert back.log_tail == ("Traceback", "ValueError: boom")
     assert isinstance(back.log_tail, tuple)
 

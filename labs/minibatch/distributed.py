@@ -1,0 +1,100 @@
+"""What the distributed experiments share: equal global batches, timed steps, the
+step's anatomy (computation against all-reduce) and the comparison with one device."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labs import events as ev
+from labs.minibatch import projection, train
+
+ANATOMY_REPEATS = 3  # each of compute-only and all-reduce-only is timed this often; the best counts
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One configuration's seconds per step, with the parts of a step where measured."""
+
+    step: float
+    compute: float | None = None
+    allreduce: float | None = None
+    loss: float = float("nan")
+
+
+def train_timed(
+    trainer: train.Trainer, iterator: Iterator[Any], steps: int, batch: int, first_step: int, label: str
+) -> Generator[ev.Event, None, Timing]:
+    """Train ``steps`` steps, reporting progress as metrics; the time per step, first call excluded."""
+    trainer.warm_up(iterator)
+    timings: list[tuple[int, float]] = []
+    previous, loss = 0, float("nan")
+    for done, loss, seconds in train.timed_steps(trainer, iterator, steps, batch):
+        timings.append((done - previous, seconds))
+        previous = done
+        yield ev.Metric(
+            first_step + done, {"loss": loss, f"ms_per_step_{label}": 1000 * seconds / timings[-1][0]}
+        )
+    return Timing(train.per_step(timings), loss=loss)
+
+
+def anatomy(trainer: train.Trainer, iterator: Iterator[Any], steps: int) -> tuple[float, float]:
+    """Seconds per step of the computation alone and of the all-reduce alone."""
+    n = max(1, min(steps, 50))
+    trainer.compute_seconds(iterator, 1), trainer.allreduce_seconds(1)  # trace both first
+    compute = min(trainer.compute_seconds(iterator, n) for _ in range(ANATOMY_REPEATS)) / n
+    allreduce = min(trainer.allreduce_seconds(n) for _ in range(ANATOMY_REPEATS)) / n
+    return compute, allreduce
+
+
+def max_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b, strict=True))
+
+
+SCALING = ("devices", "ms/step", "examples/s", "speed-up", "efficiency", "compute ms", "all-reduce ms")
+
+
+def scaling_rows(one: Timing, many: Timing, n: int, batch: int) -> tuple[tuple[Any, ...], ...]:
+    def row(devices: int, t: Timing) -> tuple[Any, ...]:
+        speedup = one.step / t.step
+        return (
+            devices, round(1000 * t.step, 3), round(batch / t.step),
+            round(speedup, 2), round(speedup / devices, 2),
+            None if t.compute is None else round(1000 * t.compute, 3),
+            None if t.allreduce is None else round(1000 * t.allreduce, 3),
+        )  # fmt: skip
+
+    return (row(1, one), row(n, many))
+
+
+def report(
+    p: Any, one: Timing, many: Timing, n: int, weights_difference: float
+) -> Generator[ev.Event, None, dict[str, Any]]:
+    """The scaling table, the projection and the summary both distributed experiments end with."""
+    yield ev.Table("scaling", SCALING, scaling_rows(one, many, n, p.global_batch))
+    measured = projection.Measured(one.step / p.global_batch, many.allreduce or 0.0, n, p.global_batch)
+    rows = projection.project(measured, p.experiment_examples * p.experiment_epochs, p.max_devices, p.price)
+    yield ev.Table("projection", projection.COLUMNS, projection.table_rows(rows))
+    even = measured.break_even()
+    share = (many.allreduce or 0.0) / many.step
+    yield ev.Log(
+        f"{n} replicas: speed-up {one.step / many.step:.2f}, efficiency {one.step / many.step / n:.2f}; "
+        f"all-reduce is {share:.0%} of a step; "
+        f"weights differ from one device's by at most {weights_difference:.2g}"
+    )
+    yield ev.Log(
+        f"communication would outweigh computation from {even} devices at a global batch of {p.global_batch}"
+        if even
+        else "communication never outweighs computation in this projection"
+    )
+    return {
+        "speedup": round(one.step / many.step, 3),
+        "efficiency": round(one.step / many.step / n, 3),
+        "allreduce_share": round(share, 3),
+        "max_weight_difference": weights_difference,
+        "break_even_devices": even,
+        "loss": many.loss,
+    }

@@ -1,0 +1,27 @@
+"""The models compared: logistic regression (convex), a small MLP and a small CNN.
+
+Every kernel carries the same L2 penalty, so logistic regression has one
+optimum that every batch size must reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODELS = ("logreg", "mlp", "cnn")
+
+
+def build(kind: str, l2: float, classes: int = 10, side: int = 8) -> Any:
+    import keras
+
+    penalty = {"kernel_regularizer": keras.regularizers.L2(l2) if l2 else None}
+    body: list[Any]
+    if kind == "logreg":
+        body = [keras.layers.Flatten()]
+    elif kind == "mlp":
+        body = [keras.layers.Flatten(), keras.layers.Dense(64, activation="relu", **penalty)]
+    else:
+        conv = keras.layers.Conv2D(16, 3, padding="same", activation="relu", **penalty)
+        body = [conv, keras.layers.MaxPooling2D(2), keras.layers.Flatten()]
+    output = keras.layers.Dense(classes, **penalty)
+    return keras.Sequential([keras.Input((side, side, 1)), *body, output], name=kind)

@@ -1,0 +1,108 @@
+"""batch-sweep: the same model trained with batch sizes from 1 to the whole set.
+
+Each batch size starts from the same weights and sees the same examples. The
+loss plotted is the whole training set's objective after each epoch (not a
+running average), measured outside the timed training, so curves compare
+like with like and a full batch's monotone descent is visible.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Generator
+from typing import Any
+
+from labs import events as ev
+from labs.context import RunContext, RunError
+from labs.minibatch import data, models, projection, train
+
+COLUMNS = (
+    "batch", "steps/epoch", "examples/s", "s/epoch", "final loss", "s to target", "test accuracy",
+    "experiment", "band",
+)  # fmt: skip
+
+
+def parse_sizes(text: str) -> list[int | None]:
+    """``1,8,full`` → [1, 8, None]; None stands for the whole training set."""
+    sizes: list[int | None] = []
+    for item in text.split(","):
+        item = item.strip().lower()
+        if item == "full":
+            sizes.append(None)
+        elif item.isdigit() and int(item) > 0:
+            sizes.append(int(item))
+        else:
+            raise ValueError(f"batch_sizes: {item!r} is neither a positive whole number nor full")
+    if not sizes:
+        raise ValueError("batch_sizes: name at least one batch size")
+    return sizes
+
+
+def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    import keras
+
+    examples = data.load(p.data, p.examples, ctx.seed)
+    n = examples.size
+    sizes = sorted({min(s or n, n) for s in parse_sizes(p.batch_sizes)})
+    yield ev.Log(f"{examples.name}: {n} to train on, {len(examples.y_test)} to test; model {p.model}")
+    keras.utils.set_random_seed(ctx.seed)
+    start = models.build(p.model, p.l2).get_weights()
+    curves: dict[str, list[tuple[float, float]]] = {}
+    rows: list[tuple[Any, ...]] = []
+    epochs_done = 0
+    for batch in sizes:
+        label = "full" if batch == n else str(batch)
+        trainer = train.Trainer(lambda: models.build(p.model, p.l2), p.learning_rate)
+        trainer.model.set_weights(start)
+        loss, _ = train.evaluate(trainer.model, examples.x_train, examples.y_train)
+        curve = curves.setdefault(f"b={label}", [(0.0, loss)])
+        iterator = train.batches(examples.x_train, examples.y_train, batch, seed=ctx.seed)
+        steps_per_epoch = math.ceil(n / batch)
+        trainer.warm_up(iterator)
+        seconds, reached = 0.0, None
+        for epoch in range(1, p.epochs + 1):
+            for _, _, took in train.timed_steps(trainer, iterator, steps_per_epoch, batch):
+                seconds += took
+                if ctx.cancelled:
+                    return {}
+            loss, accuracy = train.evaluate(trainer.model, examples.x_train, examples.y_train)
+            if not math.isfinite(loss):
+                raise RunError(f"batch {label}, epoch {epoch}: the loss is {loss}; lower learning_rate")
+            if reached is None and loss <= p.target_loss:
+                reached = seconds
+            curve.append((seconds, loss))
+            epochs_done += 1
+            values = {
+                "loss": loss,
+                "accuracy": accuracy,
+                "examples_per_s": n * epoch / seconds,
+                "batch": batch,
+            }
+            yield ev.Metric(epochs_done, values)
+            yield ev.Chart(
+                "loss vs time", "training seconds", "loss", {k: tuple(v) for k, v in curves.items()}
+            )
+        _, test_accuracy = train.evaluate(trainer.model, examples.x_test, examples.y_test)
+        rate = n * p.epochs / seconds
+        experiment = p.experiment_examples * p.experiment_epochs / rate
+        rows.append((
+            label, steps_per_epoch, round(rate), round(seconds / p.epochs, 4), round(loss, 5),
+            None if reached is None else round(reached, 3), round(test_accuracy, 4),
+            projection.duration(experiment), projection.band(experiment),
+        ))  # fmt: skip
+        yield ev.Log(
+            f"batch {label}: {rate:,.0f} examples/s, loss {loss:.4f}, test accuracy {test_accuracy:.3f}"
+        )
+        yield ev.Table("batch sizes", COLUMNS, tuple(rows))
+    path = ctx.artifacts_dir / "batch-sizes.csv"
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows([COLUMNS, *rows])
+    yield ev.Artifact(str(path.relative_to(ctx.run_dir)), "the batch-size table")
+    best = max(rows, key=lambda r: r[2])
+    return {
+        "batch_sizes": len(rows),
+        "fastest_batch": best[0],
+        "fastest_examples_per_s": best[2],
+        "loss": loss,
+    }
