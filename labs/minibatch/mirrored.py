@@ -49,7 +49,6 @@ def replicas(n: int, device: str) -> tuple[list[str], bool]:
 
 
 def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
-    import keras
     import tensorflow as tf
 
     devices, logical = replicas(p.devices, ctx.device)
@@ -61,8 +60,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
             level="warning",
         )
     examples = data.load(p.data, p.examples, ctx.seed)
-    keras.utils.set_random_seed(ctx.seed)
-    start = models.build(p.model, p.l2).get_weights()
+    start = models.initial(p.model, p.l2, ctx.seed)
 
     def trained(strategy: Any, first_step: int) -> Generator[ev.Event, None, tuple[train.Trainer, Any, Any]]:
         trainer = train.Trainer(lambda: models.build(p.model, p.l2), p.learning_rate, strategy)

@@ -25,3 +25,11 @@ def build(kind: str, l2: float, classes: int = 10, side: int = 8) -> Any:
         body = [conv, keras.layers.MaxPooling2D(2), keras.layers.Flatten()]
     output = keras.layers.Dense(classes, **penalty)
     return keras.Sequential([keras.Input((side, side, 1)), *body, output], name=kind)
+
+
+def initial(kind: str, l2: float, seed: int) -> list[Any]:
+    """The starting weights for ``seed``: every configuration compared starts from these."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return list(build(kind, l2).get_weights())

@@ -40,21 +40,18 @@ def parse_sizes(text: str) -> list[int | None]:
 
 
 def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
-    import keras
-
     examples = data.load(p.data, p.examples, ctx.seed)
     n = examples.size
     sizes = sorted({min(s or n, n) for s in parse_sizes(p.batch_sizes)})
     yield ev.Log(f"{examples.name}: {n} to train on, {len(examples.y_test)} to test; model {p.model}")
-    keras.utils.set_random_seed(ctx.seed)
-    start = models.build(p.model, p.l2).get_weights()
+    start = models.initial(p.model, p.l2, ctx.seed)
     curves: dict[str, list[tuple[float, float]]] = {}
     rows: list[tuple[Any, ...]] = []
     epochs_done = 0
     for batch in sizes:
         label = "full" if batch == n else str(batch)
         trainer = train.Trainer(lambda: models.build(p.model, p.l2), p.learning_rate)
-        trainer.model.set_weights(start)
+        trainer.set_weights(start)
         loss, _ = train.evaluate(trainer.model, examples.x_train, examples.y_train)
         curve = curves.setdefault(f"b={label}", [(0.0, loss)])
         iterator = train.batches(examples.x_train, examples.y_train, batch, seed=ctx.seed)

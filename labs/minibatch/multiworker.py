@@ -1,0 +1,189 @@
+"""multiworker: ``MultiWorkerMirroredStrategy`` over worker processes, against one process.
+
+Locally the run starts every worker itself on 127.0.0.1 with free ports; with
+``cluster=FILE`` it starts worker 0 here and the others are started on their
+hosts with ``meetup-lab worker --cluster FILE --index I``. Every wait is
+bounded: a worker that dies ends the run at once (the others are stopped), and
+silence longer than ``worker_timeout`` ends it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Generator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from labs import events as ev
+from labs.context import RunContext, RunError
+from labs.minibatch import cluster as cluster_mod
+from labs.minibatch import data, distributed, models, train
+from labs.minibatch.worker import PARENT_ENV, job_params
+from labs.params import to_dict
+
+EXIT_GRACE_S = 30.0  # after the chief is done, how long the workers get to exit
+DEATH_SETTLE_S = 0.5  # after one worker dies, how long to wait to see which others go with it
+
+
+class Workers:
+    """The worker processes this run started, their output lines merged into one queue."""
+
+    def __init__(self, ctx: RunContext, spec: cluster_mod.Cluster, indices: list[int]) -> None:
+        self.spec = spec
+        self.lines: queue.Queue[tuple[int, str | None]] = queue.Queue()
+        self.procs: dict[int, subprocess.Popen[str]] = {}
+        self.logs = {i: ctx.run_dir / f"worker-{i}.log" for i in indices}
+        self.weights = ctx.run_dir / "worker-0-weights.npz"
+        path = ctx.run_dir / "cluster.json"
+        spec.write(path)
+        env = {**os.environ, PARENT_ENV: str(os.getpid())}
+        if ctx.device == "cpu" or len(indices) > 1:
+            env["CUDA_VISIBLE_DEVICES"] = "-1"  # local workers share this machine's CPU, not one GPU
+        for i in indices:
+            command = [sys.executable, "-m", "labs.minibatch.worker", str(path), str(i)]
+            command += [str(self.weights)] if i == 0 else []
+            with self.logs[i].open("w") as log:
+                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+            self.procs[i] = proc
+            assert proc.stdout is not None
+            threading.Thread(target=self._pump, args=(i, proc.stdout), daemon=True).start()
+
+    def _pump(self, index: int, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put((index, line))
+        self.lines.put((index, None))
+
+    def check(self) -> None:
+        """Raise RunError when a worker has died, naming it and why."""
+        dead = {i: p.poll() for i, p in self.procs.items() if p.poll() not in (None, 0)}
+        if not dead:
+            return
+        time.sleep(DEATH_SETTLE_S)  # a killed worker takes its peers down with it: find the first cause
+        dead = {i: p.poll() for i, p in self.procs.items() if p.poll() not in (None, 0)}
+        killed = {i: code for i, code in dead.items() if code is not None and code < 0}
+        index, code = next(iter(killed.items() or dead.items()))
+        assert code is not None
+        if code < 0:  # killed: whatever it logged last says nothing about why
+            why = f"was killed by {signal.Signals(-code).name}"
+        else:
+            last = self.last_line(index)
+            why = f"exited with status {code}" + (f" ({last})" if last else "")
+        raise RunError(f"worker {index} ({self.spec.workers[index]}) {why}; the other workers were stopped")
+
+    def last_line(self, index: int) -> str:
+        try:
+            lines = self.logs[index].read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        meaningful = [
+            line.strip() for line in lines if line.strip() and not line.startswith(("I0000", "W0000"))
+        ]
+        return meaningful[-1][:300] if meaningful else ""
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + EXIT_GRACE_S
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+        for proc in self.procs.values():
+            proc.wait()
+
+
+def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    if p.cluster:
+        try:
+            spec = cluster_mod.read(Path(p.cluster))
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
+        indices = [0]
+        job = job_params(spec.job)
+        yield ev.Log(
+            f"cluster {p.cluster}: {len(spec.workers)} workers; "
+            f"this run starts worker 0 at {spec.workers[0]}. "
+            f"Start the others on their hosts: meetup-lab worker --cluster {p.cluster} --index I. "
+            "Every worker trains with the file's job settings."
+        )
+    else:
+        job = p
+        ports = cluster_mod.free_ports(p.workers)
+        spec = cluster_mod.Cluster(
+            tuple(f"{cluster_mod.LOCALHOST}:{port}" for port in ports), to_dict(p), ctx.seed
+        )
+        indices = list(range(p.workers))
+    workers = Workers(ctx, spec, indices)
+    try:
+        for i, proc in workers.procs.items():
+            yield ev.Log(f"worker {i} started: pid {proc.pid}, {spec.workers[i]}")
+        result = yield from _follow(workers, job, ctx)
+        workers.wait()
+    finally:
+        workers.stop()
+    many = distributed.Timing(result["step_s"], result["compute_s"], result["allreduce_s"], result["loss"])
+    one, weights = yield from _one_process(job, spec.seed, job.steps)
+    with np.load(workers.weights) as saved:
+        chief = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    difference = distributed.max_difference(weights, chief)
+    return (yield from distributed.report(job, one, many, len(spec.workers), difference))
+
+
+def _follow(workers: Workers, job: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    """Relay the workers' reports until the chief is done; fail on a death or a silence."""
+    timeout = job.worker_timeout
+    deadline = time.monotonic() + timeout
+    label = f"ms_per_step_{len(workers.spec.workers)}"
+    while True:
+        if ctx.cancelled:
+            return {}
+        try:
+            index, line = workers.lines.get(timeout=0.25)
+        except queue.Empty:
+            workers.check()
+            if time.monotonic() > deadline:
+                every = ", ".join(workers.spec.workers)
+                raise RunError(
+                    f"no word from the workers for {timeout:g} s (worker_timeout): are all "
+                    f"{len(workers.spec.workers)} started, and can they reach {every}?"
+                ) from None
+            continue
+        deadline = time.monotonic() + timeout
+        if line is None:
+            workers.check()
+            continue
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # not ours: a library printing to stdout
+        if message.get("type") == "joined":
+            yield ev.Log(f"worker {index} joined: {message['replicas']} replicas in sync")
+        elif index == 0 and message.get("type") == "progress":
+            yield ev.Metric(message["step"], {"loss": message["loss"], label: message["ms_per_step"]})
+        elif index == 0 and message.get("type") == "done":
+            return dict(message)
+
+
+def _one_process(job: Any, seed: int, first_step: int) -> Generator[ev.Event, None, tuple[Any, list[Any]]]:
+    """The same steps in this one process: the reference for speed and for the result."""
+    examples = data.load(job.data, job.examples, seed)
+    trainer = train.Trainer(lambda: models.build(job.model, job.l2), job.learning_rate)
+    trainer.set_weights(models.initial(job.model, job.l2, seed))
+    iterator = iter(train.global_batches(examples.x_train, examples.y_train, job.global_batch))
+    timing = yield from distributed.train_timed(
+        trainer, iterator, job.steps, job.global_batch, first_step, "1"
+    )
+    return timing, trainer.weights()
