@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from labs import events as ev
-from labs.minibatch import projection, train
+from labs.minibatch import data, models, projection, train
 
 ANATOMY_REPEATS = 3  # each of compute-only and all-reduce-only is timed this often; the best counts
 
@@ -28,17 +28,21 @@ class Timing:
 def train_timed(
     trainer: train.Trainer, iterator: Iterator[Any], steps: int, batch: int, first_step: int, label: str
 ) -> Generator[ev.Event, None, Timing]:
-    """Train ``steps`` steps, reporting progress as metrics; the time per step, first call excluded."""
-    trainer.warm_up(iterator)
+    """``train.time_steps`` reporting each call as a metric (``ms_per_step_LABEL``)."""
     timings: list[tuple[int, float]] = []
-    previous, loss = 0, float("nan")
-    for done, loss, seconds in train.timed_steps(trainer, iterator, steps, batch):
-        timings.append((done - previous, seconds))
-        previous = done
-        yield ev.Metric(
-            first_step + done, {"loss": loss, f"ms_per_step_{label}": 1000 * seconds / timings[-1][0]}
-        )
+    loss = float("nan")
+    for done, n, loss, seconds in train.timed_calls(trainer, iterator, steps, batch):
+        timings.append((n, seconds))
+        yield ev.Metric(first_step + done, {"loss": loss, f"ms_per_step_{label}": 1000 * seconds / n})
     return Timing(train.per_step(timings), loss=loss)
+
+
+def one_device(job: Any, seed: int) -> tuple[train.Trainer, Iterator[Any]]:
+    """The job's model on this process's default device, at its start, and its global batches."""
+    examples = data.load(job.data, job.examples, seed)
+    trainer = train.Trainer(lambda: models.build(job.model, job.l2), job.learning_rate)
+    trainer.set_weights(models.initial(job.model, job.l2, seed))
+    return trainer, iter(train.global_batches(examples.x_train, examples.y_train, job.global_batch))
 
 
 def anatomy(trainer: train.Trainer, iterator: Iterator[Any], steps: int) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from labs import events as ev
 from labs.context import RunContext
-from labs.minibatch import data, mirrored, models, multiworker, sweep
+from labs.minibatch import data, mirrored, models, multiworker, placement, sweep
 from labs.params import ParamError, param
 from labs.registry import Lab
 
@@ -95,7 +95,12 @@ def total_steps(p: MinibatchParams) -> int:
 
 
 def run(p: MinibatchParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
-    runs = {"batch-sweep": sweep.run, "mirrored": mirrored.run, "multiworker": multiworker.run}
+    runs = {
+        "batch-sweep": sweep.run,
+        "mirrored": mirrored.run,
+        "multiworker": multiworker.run,
+        "placement": placement.run,
+    }
     return (yield from runs[p.mode](p, ctx))
 
 

@@ -11,7 +11,8 @@ from typing import Any
 MODELS = ("logreg", "mlp", "cnn")
 
 
-def build(kind: str, l2: float, classes: int = 10, side: int = 8) -> Any:
+def layers(kind: str, l2: float, classes: int = 10) -> list[Any]:
+    """The model's layers, not yet built (so whoever builds them decides where their weights live)."""
     import keras
 
     penalty = {"kernel_regularizer": keras.regularizers.L2(l2) if l2 else None}
@@ -23,8 +24,13 @@ def build(kind: str, l2: float, classes: int = 10, side: int = 8) -> Any:
     else:
         conv = keras.layers.Conv2D(16, 3, padding="same", activation="relu", **penalty)
         body = [conv, keras.layers.MaxPooling2D(2), keras.layers.Flatten()]
-    output = keras.layers.Dense(classes, **penalty)
-    return keras.Sequential([keras.Input((side, side, 1)), *body, output], name=kind)
+    return [*body, keras.layers.Dense(classes, **penalty)]
+
+
+def build(kind: str, l2: float, classes: int = 10, side: int = 8) -> Any:
+    import keras
+
+    return keras.Sequential([keras.Input((side, side, 1)), *layers(kind, l2, classes)], name=kind)
 
 
 def initial(kind: str, l2: float, seed: int) -> list[Any]:

@@ -26,7 +26,7 @@ import numpy as np
 from labs import events as ev
 from labs.context import RunContext, RunError
 from labs.minibatch import cluster as cluster_mod
-from labs.minibatch import data, distributed, models, train
+from labs.minibatch import distributed
 from labs.minibatch.worker import PARENT_ENV, job_params
 from labs.params import to_dict
 
@@ -179,10 +179,7 @@ def _follow(workers: Workers, job: Any, ctx: RunContext) -> Generator[ev.Event, 
 
 def _one_process(job: Any, seed: int, first_step: int) -> Generator[ev.Event, None, tuple[Any, list[Any]]]:
     """The same steps in this one process: the reference for speed and for the result."""
-    examples = data.load(job.data, job.examples, seed)
-    trainer = train.Trainer(lambda: models.build(job.model, job.l2), job.learning_rate)
-    trainer.set_weights(models.initial(job.model, job.l2, seed))
-    iterator = iter(train.global_batches(examples.x_train, examples.y_train, job.global_batch))
+    trainer, iterator = distributed.one_device(job, seed)
     timing = yield from distributed.train_timed(
         trainer, iterator, job.steps, job.global_batch, first_step, "1"
     )

@@ -56,10 +56,9 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
         curve = curves.setdefault(f"b={label}", [(0.0, loss)])
         iterator = train.batches(examples.x_train, examples.y_train, batch, seed=ctx.seed)
         steps_per_epoch = math.ceil(n / batch)
-        trainer.warm_up(iterator)
         seconds, reached = 0.0, None
         for epoch in range(1, p.epochs + 1):
-            for _, _, took in train.timed_steps(trainer, iterator, steps_per_epoch, batch):
+            for _, _, _, took in train.timed_calls(trainer, iterator, steps_per_epoch, batch):
                 seconds += took
                 if ctx.cancelled:
                     return {}

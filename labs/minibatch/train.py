@@ -176,15 +176,34 @@ def global_batches(x: np.ndarray, y: np.ndarray, batch: int) -> Any:
     return tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(batch, drop_remainder=True)
 
 
-def timed_steps(
+def timed_calls(
     trainer: Trainer, iterator: Iterator[Any], steps: int, batch: int
-) -> Iterator[tuple[int, float, float]]:
-    """Train ``steps`` steps in compiled calls: (steps done, mean loss, seconds) after each call."""
+) -> Iterator[tuple[int, int, float, float]]:
+    """Train ``steps`` steps in compiled calls: (steps done, steps in the call, loss, seconds) after each."""
+    trainer.warm_up(iterator)
     done = 0
     for n in calls(steps, batch):
         loss, seconds = trainer.steps(iterator, n)
         done += n
-        yield done, loss, seconds
+        yield done, n, loss, seconds
+
+
+def time_steps(
+    trainer: Trainer,
+    iterator: Iterator[Any],
+    steps: int,
+    batch: int,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> tuple[float, float]:
+    """Seconds per step (see ``per_step``) and the last loss; ``progress(done, loss, ms per step)``
+    hears after each compiled call."""
+    timings: list[tuple[int, float]] = []
+    loss = float("nan")
+    for done, n, loss, seconds in timed_calls(trainer, iterator, steps, batch):
+        timings.append((n, seconds))
+        if progress is not None:
+            progress(done, loss, 1000 * seconds / n)
+    return per_step(timings), loss
 
 
 def per_step(timings: list[tuple[int, float]]) -> float:

@@ -25,10 +25,11 @@ from labs.params import build
 PARENT_ENV = "MEETUP_LAB_PARENT_PID"  # set by a run that starts its workers itself
 
 
-def job_params(job: dict[str, Any]) -> Any:
+def job_params(job: dict[str, Any], mode: str = "multiworker") -> Any:
+    """The lab's parameters from a job's settings (a cluster file's, a probe's), for ``mode``."""
     from labs.minibatch.lab import MinibatchParams
 
-    return build(MinibatchParams, {**job, "mode": "multiworker"})
+    return build(MinibatchParams, {**job, "mode": mode})
 
 
 def _die_with_parent() -> None:
@@ -69,17 +70,15 @@ def serve(spec: cluster_mod.Cluster, index: int, out: TextIO, weights_path: Path
         return batches.map(lambda x, y: (x[i * share : (i + 1) * share], y[i * share : (i + 1) * share]))
 
     iterator = iter(strategy.distribute_datasets_from_function(my_slice))
-    trainer.warm_up(iterator)
-    timings: list[tuple[int, float]] = []
-    previous, loss = 0, float("nan")
-    for done, loss, seconds in train.timed_steps(trainer, iterator, p.steps, p.global_batch):
-        timings.append((done - previous, seconds))
-        previous = done
-        say(type="progress", step=done, loss=loss, ms_per_step=1000 * seconds / timings[-1][0])
+
+    def progress(done: int, loss: float, ms_per_step: float) -> None:
+        say(type="progress", step=done, loss=loss, ms_per_step=ms_per_step)
+
+    step, loss = train.time_steps(trainer, iterator, p.steps, p.global_batch, progress)
     compute, allreduce = distributed.anatomy(trainer, iterator, p.steps)
     if weights_path is not None:
         np.savez(weights_path, *trainer.weights())
-    say(type="done", step_s=train.per_step(timings), compute_s=compute, allreduce_s=allreduce, loss=loss)
+    say(type="done", step_s=step, compute_s=compute, allreduce_s=allreduce, loss=loss)
 
 
 def main() -> None:
