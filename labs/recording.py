@@ -140,6 +140,25 @@ class RunRecord:
                 except (ValueError, KeyError, TypeError):
                     continue
 
+    def tables(self) -> list[ev.Table]:
+        """The last of each table the run reported, in the order they first came."""
+        latest: dict[str, ev.Table] = {}
+        try:
+            f = open(self.path / EVENTS, encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        with f:
+            for line in f:
+                if '"type":"table"' not in line:  # skip decoding frames: a PDE run records thousands
+                    continue
+                try:
+                    table = ev.from_json(line)
+                except (ValueError, KeyError, TypeError):
+                    continue
+                if isinstance(table, ev.Table):
+                    latest[table.name] = table
+        return list(latest.values())
+
     def last_event(self) -> ev.Event | None:
         """The last complete event line, read from the end of the file."""
         tail = _read_tail(self.path / EVENTS, 65536) or ""

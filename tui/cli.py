@@ -139,11 +139,12 @@ def runs(runs_dir: RunsDir = None) -> None:
     if not infos:
         typer.echo(f"no runs recorded in {folder}")
         return
-    typer.echo(f"{'RUN':<30} {'LAB':<8} {'STATUS':<12} {'STARTED':<20} {'TIME':>8}  KEY METRIC")
+    lab_width = max(len(info.lab) for info in infos)
+    typer.echo(f"{'RUN':<30} {'LAB':<{lab_width}} {'STATUS':<12} {'STARTED':<20} {'TIME':>8}  KEY METRIC")
     for info in infos:
         duration = f"{info.duration:.1f}s" if info.duration is not None else "-"
         typer.echo(
-            f"{info.run_id:<30} {info.lab:<8} {info.status:<12} {info.started:<20} "
+            f"{info.run_id:<30} {info.lab:<{lab_width}} {info.status:<12} {info.started:<20} "
             f"{duration:>8}  {info.key_metric}"
         )
 
@@ -202,6 +203,35 @@ def predict(
     typer.echo(f"{labelled} images labelled, {skipped} skipped", err=True)
     if not labelled:
         raise typer.Exit(1)
+
+
+@app.command()
+def worker(
+    cluster: Annotated[Path, typer.Option(help="The cluster file: workers' host:port, the job, the seed.")],
+    index: Annotated[int, typer.Option(help="This worker's place in the file's worker list, from 0.")],
+) -> None:
+    """Start one worker of a minibatch multiworker run; start one on each host of the cluster file."""
+    import sys
+
+    from labs.minibatch import cluster as cluster_mod
+    from labs.minibatch.worker import job_params, serve
+    from labs.params import ParamError
+
+    try:
+        spec = cluster_mod.read(cluster)
+        job_params(spec.job)
+    except (ValueError, ParamError) as exc:
+        fail(str(exc))
+    if not 0 <= index < len(spec.workers):
+        fail(f"--index {index} is out of range: {cluster} names workers 0 to {len(spec.workers) - 1}")
+    typer.echo(
+        f"worker {index} of {len(spec.workers)} at {spec.workers[index]}: joining the others", err=True
+    )
+    try:
+        serve(spec, index, sys.stdout)
+    except Exception as exc:  # TensorFlow's errors run to pages: its first line says what happened
+        fail(f"worker {index} stopped: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}", 1)
+    typer.echo(f"worker {index}: done", err=True)
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from labs import events as ev
-from labs.numbers import fmt
+from labs.numbers import cell, fmt
 from labs.recording import RunRecord
 from labs.runner import Run
 from tui.heatmap_render import HeatmapRenderable
@@ -99,6 +99,15 @@ def _metrics_table(values: dict[str, float]) -> Table:
     return table
 
 
+def _result_table(table: ev.Table) -> Table:
+    shown = Table(title=table.name, title_justify="left", box=None, pad_edge=False, header_style="bold")
+    for column in table.columns:
+        shown.add_column(Text(column), overflow="fold")
+    for row in table.rows:
+        shown.add_row(*(Text(cell(v)) for v in row))
+    return shown
+
+
 def _live(run: Run, out: TextIO) -> ev.Event:
     console = Console(file=out)
     progress = Progress(
@@ -159,6 +168,8 @@ def print_summary(record: RunRecord, console: Console | None = None) -> None:
     result = summary.get("result") or summary.get("metrics") or {}
     if result:
         console.print(_metrics_table(result))
+    for table in record.tables():
+        console.print(_result_table(table))
     if status in ("failed", "interrupted"):
         tail = record.log_tail(8)
         if tail:

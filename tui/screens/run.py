@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, RichLog
+from textual.widgets import ContentSwitcher, Footer, Header, RichLog
 from textual.worker import Worker, WorkerState
 
 from labs import events as ev
@@ -33,6 +33,9 @@ from tui.widgets.heatmap import Heatmap
 from tui.widgets.metric_charts import MetricCharts
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.run_status import RunStatus
+from tui.widgets.views import LineChart, ResultTable
+
+View = ev.Frame | ev.Chart | ev.Table
 
 
 class RunScreen(Screen[None]):
@@ -62,8 +65,9 @@ class RunScreen(Screen[None]):
         self.request = request
         self.record = record
         self.active_run: Run | None = None
-        self.frames: dict[str, ev.Frame] = {}  # the latest frame of each view
-        self.view: str | None = None  # the view shown: a lab may draw several (weights, confusion)
+        # The latest of each view: a lab may draw several (weights and output, a chart and tables).
+        self.views: dict[str, View] = {}
+        self.view: str | None = None  # the name of the one shown
         self.tuned: dict[str, float] = {}  # values changed while the run goes
         self.ended = False
         self.paused = False
@@ -71,8 +75,10 @@ class RunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="run-body"):
-            with Vertical(id="heatmap-panel"):
+            with Vertical(id="heatmap-panel"), ContentSwitcher(initial="heatmap", id="views"):
                 yield Heatmap(id="heatmap")
+                yield LineChart(id="chart")
+                yield ResultTable(id="table")
             with VerticalScroll(id="side"):
                 yield RunStatus()
                 yield MetricsPanel(id="metrics")
@@ -157,12 +163,12 @@ class RunScreen(Screen[None]):
             status.set(step=event.step, elapsed=event.time)
             self.query_one(MetricsPanel).show(event.step, event.values)
             self.query_one(MetricCharts).add(event.values)
-        elif isinstance(event, ev.Frame):
-            another_view = event.name not in self.frames
-            self.frames[event.name] = event
+        elif isinstance(event, ev.VIEWS):
+            another_view = event.name not in self.views
+            self.views[event.name] = event
             self.view = self.view or event.name
             if event.name == self.view or another_view:  # a new view: the title counts it
-                self._show(self.frames[self.view])
+                self._show(self.views[self.view])
         elif isinstance(event, ev.Log):
             log.write(f"{event.time:6.1f}s {event.message}")
         elif isinstance(event, ev.Artifact):
@@ -181,25 +187,42 @@ class RunScreen(Screen[None]):
                 for line in getattr(event, "log_tail", ())[-8:]:
                     log.write(f"    {line}")
 
-    def _show(self, frame: ev.Frame) -> None:
-        self.query_one(Heatmap).show(frame.data, frame.signed, frame.points, frame.contour)
-        title = f"{frame.name} · step {frame.step}"
-        if len(self.frames) > 1:
-            title += f" · f: next of {len(self.frames)} views"
-        self.query_one("#heatmap-panel").border_title = title
+    def _show(self, view: View) -> None:
+        switcher = self.query_one("#views", ContentSwitcher)
+        if isinstance(view, ev.Frame):
+            self.query_one(Heatmap).show(view.data, view.signed, view.points, view.contour)
+            switcher.current = "heatmap"
+            title = f"{view.name} · step {view.step}"
+        elif isinstance(view, ev.Chart):
+            self.query_one(LineChart).show(view)
+            switcher.current = "chart"
+            title = view.name
+        else:
+            table = self.query_one(ResultTable)
+            table.show(view)
+            if switcher.current != "table":
+                table.focus()  # so the arrow keys scroll a table wider than its panel
+            switcher.current = "table"
+            title = view.name
+        panel = self.query_one("#heatmap-panel")
+        if len(self.views) > 1:
+            title += f" · f: next of {len(self.views)} views"
+        panel.border_title = title
+        panel.border_subtitle = "arrows scroll" if switcher.current == "table" else ""
 
     @property
     def frame(self) -> ev.Frame | None:
-        """The frame on show."""
-        return self.frames.get(self.view) if self.view else None
+        """The heatmap on show, if the view shown is one."""
+        view = self.views.get(self.view) if self.view else None
+        return view if isinstance(view, ev.Frame) else None
 
     def action_next_view(self) -> None:
-        if len(self.frames) < 2:
+        if len(self.views) < 2:
             self.notify("This run draws one view.", severity="warning")
             return
-        names = list(self.frames)
+        names = list(self.views)
         self.view = names[(names.index(self.view) + 1) % len(names)] if self.view else names[0]
-        self._show(self.frames[self.view])
+        self._show(self.views[self.view])
         self.notify(f"View: {self.view}")
 
     def _tunable(self) -> tuple[str, tuple[float, ...]] | None:
