@@ -94,3 +94,30 @@ def make_recorded_run(runs_dir: Path, run_id: str = RUN_ID) -> RunRecord:
         stream.append(ev.Frame("u", step, field, time=3.0 + i))
     stream.append(ev.Artifact("artifacts/u.npy", "final field u", time=7.0))
     return _write(record, [*stream, ev.Finished({"steps": 400, "mass": 97.0}, time=7.5)], {"mass": 97.0})
+
+
+SWEEP_ID = "20260101-140000-minibatch-cafe"
+SWEEP_PARAMS = {"mode": "batch-sweep", "batch_sizes": "1,32,full", "epochs": 3}
+SWEEP_COLUMNS = ("batch", "examples/s", "final loss", "s to target", "test accuracy")
+
+
+def make_recorded_sweep(runs_dir: Path) -> RunRecord:
+    """A minibatch batch sweep: loss-against-time lines for three batch sizes, then their table."""
+    record = _new_record(runs_dir, SWEEP_ID, "minibatch", SWEEP_PARAMS, "examples_per_s")
+    stream: list[ev.Event] = [ev.Started("minibatch", SWEEP_ID, SWEEP_PARAMS, "cpu", 0, total_steps=9)]
+    curves: dict[str, tuple[tuple[float, float], ...]] = {}
+    rows: list[tuple[str | float | int | None, ...]] = []
+    for k, (batch, rate, seconds_per_epoch) in enumerate(
+        (("1", 9000, 0.16), ("32", 170000, 0.01), ("full", 600000, 0.003))
+    ):
+        losses = [2.3 / (1 + epoch * (3 - k)) + 0.35 for epoch in range(4)]
+        curves[f"b={batch}"] = tuple((epoch * seconds_per_epoch, loss) for epoch, loss in enumerate(losses))
+        for epoch in (1, 2, 3):
+            values = {"loss": losses[epoch], "examples_per_s": float(rate), "batch": float(k)}
+            stream.append(ev.Metric(3 * k + epoch, values, time=1.0 + k))
+            stream.append(ev.Chart("loss vs time", "training seconds", "loss", dict(curves), time=1.0 + k))
+        reached = 2 * seconds_per_epoch if losses[2] <= 0.8 else None
+        rows.append((batch, rate, round(losses[3], 4), reached, 0.95 - 0.1 * k))
+        stream.append(ev.Table("batch sizes", SWEEP_COLUMNS, tuple(rows), time=1.0 + k))
+    finished = ev.Finished({"batch_sizes": 3, "fastest_batch": "full"}, time=4.0)
+    return _write(record, [*stream, finished], {"examples_per_s": 600000.0})

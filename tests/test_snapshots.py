@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.recorded import make_recorded_playground, make_recorded_run
+from tests.recorded import make_recorded_playground, make_recorded_run, make_recorded_sweep
 from themes.builtin import THEMES
 from tui.app import MeetupLabApp, make_app
 
@@ -59,6 +59,23 @@ class TestPlaygroundReplay:
     def test_playground_replay(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
         app = _app(tmp_path, theme, replay=make_recorded_playground(tmp_path / "runs"))
         assert snap_compare(app, terminal_size=size, run_before=_replayed)
+
+
+class TestSweepReplay:
+    """The minibatch sweep's views: loss against time for every batch size, then its table."""
+
+    def test_sweep_chart(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        app = _app(tmp_path, theme, replay=make_recorded_sweep(tmp_path / "runs"))
+        assert snap_compare(app, terminal_size=size, run_before=_replayed)
+
+    def test_sweep_table(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        async def table(pilot: Pilot) -> None:
+            await _replayed(pilot)
+            await pilot.press("f")
+            await pilot.pause()
+
+        app = _app(tmp_path, theme, replay=make_recorded_sweep(tmp_path / "runs"))
+        assert snap_compare(app, terminal_size=size, run_before=table)
 
 
 class TestHelp:

@@ -102,7 +102,7 @@ def _metrics_table(values: dict[str, float]) -> Table:
 def _result_table(table: ev.Table) -> Table:
     shown = Table(title=table.name, title_justify="left", box=None, pad_edge=False, header_style="bold")
     for column in table.columns:
-        shown.add_column(Text(column), overflow="fold")
+        shown.add_column(Text(column), no_wrap=True)
     for row in table.rows:
         shown.add_row(*(Text(cell(v)) for v in row))
     return shown
@@ -169,7 +169,13 @@ def print_summary(record: RunRecord, console: Console | None = None) -> None:
     if result:
         console.print(_metrics_table(result))
     for table in record.tables():
+        # At its natural width, even in a pipe (80 columns to Rich): a folded table cannot be read or parsed.
+        cells = [table.columns, *([cell(v) for v in row] for row in table.rows)]
+        natural = sum(max(len(str(r[i])) for r in cells) for i in range(len(table.columns)))
+        width = console.width
+        console.width = max(width, natural + 2 * len(table.columns))
         console.print(_result_table(table))
+        console.width = width
     if status in ("failed", "interrupted"):
         tail = record.log_tail(8)
         if tail:

@@ -130,7 +130,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     try:
         for i, proc in workers.procs.items():
             yield ev.Log(f"worker {i} started: pid {proc.pid}, {spec.workers[i]}")
-        result = yield from _follow(workers, job, ctx)
+        result = yield from _follow(workers, p.worker_timeout, ctx)
         workers.wait()
     finally:
         workers.stop()
@@ -142,9 +142,12 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     return (yield from distributed.report(job, one, many, len(spec.workers), difference))
 
 
-def _follow(workers: Workers, job: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
-    """Relay the workers' reports until the chief is done; fail on a death or a silence."""
-    timeout = job.worker_timeout
+def _follow(workers: Workers, timeout: float, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    """Relay the workers' reports until the chief is done; fail on a death or a silence.
+
+    ``timeout`` is this run's own patience; with a cluster file the workers' collective
+    timeout is the file's job's ``worker_timeout``.
+    """
     deadline = time.monotonic() + timeout
     label = f"ms_per_step_{len(workers.spec.workers)}"
     while True:
