@@ -11,6 +11,7 @@ import numpy as np
 
 from labs import events as ev
 from labs.minibatch import data, models, projection, train
+from labs.minibatch.curves import Curves
 
 ANATOMY_REPEATS = 3  # each of compute-only and all-reduce-only is timed this often; the best counts
 
@@ -25,15 +26,28 @@ class Timing:
     loss: float = float("nan")
 
 
+def loss_curves() -> Curves:
+    """Loss against step for each configuration: lines that lie on each other when the
+    distributed result equals one device's."""
+    return Curves("loss vs step", "step", "loss")
+
+
 def train_timed(
-    trainer: train.Trainer, iterator: Iterator[Any], steps: int, batch: int, first_step: int, label: str
+    trainer: train.Trainer,
+    iterator: Iterator[Any],
+    steps: int,
+    batch: int,
+    first_step: int,
+    curves: Curves,
+    series: str,
 ) -> Generator[ev.Event, None, Timing]:
-    """``train.time_steps`` reporting each call as a metric (``ms_per_step_LABEL``)."""
+    """``train.time_steps`` reporting each compiled call as a metric and a point of ``series``."""
     timings: list[tuple[int, float]] = []
     loss = float("nan")
     for done, n, loss, seconds in train.timed_calls(trainer, iterator, steps, batch):
         timings.append((n, seconds))
-        yield ev.Metric(first_step + done, {"loss": loss, f"ms_per_step_{label}": 1000 * seconds / n})
+        yield ev.Metric(first_step + done, {"loss": loss, "ms_per_step": 1000 * seconds / n})
+        yield curves.add(series, done, loss)
     return Timing(train.per_step(timings), loss=loss)
 
 

@@ -43,7 +43,7 @@ class MinibatchParams:
     )
     epochs: int = param(20, "batch-sweep: epochs per batch size", min=1, max=100_000, when=SWEEP)
     target_loss: float = param(
-        0.3, "batch-sweep: the loss whose time to reach is reported", min=0.0, when=SWEEP
+        0.5, "batch-sweep: the loss whose time to reach is reported", min=0.0, when=SWEEP
     )
     # placement, mirrored, multiworker
     global_batch: int = param(256, "examples per step, over all devices", min=1, max=1_000_000, when=TIMED)

@@ -62,14 +62,17 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     examples = data.load(p.data, p.examples, ctx.seed)
     start = models.initial(p.model, p.l2, ctx.seed)
 
+    curves = distributed.loss_curves()
+
     def trained(strategy: Any, first_step: int) -> Generator[ev.Event, None, tuple[train.Trainer, Any, Any]]:
         trainer = train.Trainer(lambda: models.build(p.model, p.l2), p.learning_rate, strategy)
         trainer.set_weights(start)
         batches = train.global_batches(examples.x_train, examples.y_train, p.global_batch)
         iterator = iter(strategy.experimental_distribute_dataset(batches))
-        label = str(strategy.num_replicas_in_sync)
+        replicas = strategy.num_replicas_in_sync
+        series = "1 device" if replicas == 1 else f"{replicas} replicas"
         timing = yield from distributed.train_timed(
-            trainer, iterator, p.steps, p.global_batch, first_step, label
+            trainer, iterator, p.steps, p.global_batch, first_step, curves, series
         )
         return trainer, iterator, timing
 

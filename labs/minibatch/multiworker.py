@@ -27,6 +27,7 @@ from labs import events as ev
 from labs.context import RunContext, RunError
 from labs.minibatch import cluster as cluster_mod
 from labs.minibatch import distributed
+from labs.minibatch.curves import Curves
 from labs.minibatch.worker import PARENT_ENV, job_params
 from labs.params import to_dict
 
@@ -127,29 +128,34 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
         )
         indices = list(range(p.workers))
     workers = Workers(ctx, spec, indices)
+    curves = distributed.loss_curves()
     try:
         for i, proc in workers.procs.items():
             yield ev.Log(f"worker {i} started: pid {proc.pid}, {spec.workers[i]}")
-        result = yield from _follow(workers, p.worker_timeout, ctx)
+        result = yield from _follow(workers, p.worker_timeout, ctx, curves)
+        if not result:  # cancelled
+            return {}
         workers.wait()
     finally:
         workers.stop()
     many = distributed.Timing(result["step_s"], result["compute_s"], result["allreduce_s"], result["loss"])
-    one, weights = yield from _one_process(job, spec.seed, job.steps)
+    one, weights = yield from _one_process(job, spec.seed, job.steps, curves)
     with np.load(workers.weights) as saved:
         chief = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     difference = distributed.max_difference(weights, chief)
     return (yield from distributed.report(job, one, many, len(spec.workers), difference))
 
 
-def _follow(workers: Workers, timeout: float, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+def _follow(
+    workers: Workers, timeout: float, ctx: RunContext, curves: Curves
+) -> Generator[ev.Event, None, dict[str, Any]]:
     """Relay the workers' reports until the chief is done; fail on a death or a silence.
 
     ``timeout`` is this run's own patience; with a cluster file the workers' collective
     timeout is the file's job's ``worker_timeout``.
     """
     deadline = time.monotonic() + timeout
-    label = f"ms_per_step_{len(workers.spec.workers)}"
+    series = f"{len(workers.spec.workers)} workers"
     while True:
         if ctx.cancelled:
             return {}
@@ -175,15 +181,18 @@ def _follow(workers: Workers, timeout: float, ctx: RunContext) -> Generator[ev.E
         if message.get("type") == "joined":
             yield ev.Log(f"worker {index} joined: {message['replicas']} replicas in sync")
         elif index == 0 and message.get("type") == "progress":
-            yield ev.Metric(message["step"], {"loss": message["loss"], label: message["ms_per_step"]})
+            yield ev.Metric(message["step"], {"loss": message["loss"], "ms_per_step": message["ms_per_step"]})
+            yield curves.add(series, message["step"], message["loss"])
         elif index == 0 and message.get("type") == "done":
             return dict(message)
 
 
-def _one_process(job: Any, seed: int, first_step: int) -> Generator[ev.Event, None, tuple[Any, list[Any]]]:
+def _one_process(
+    job: Any, seed: int, first_step: int, curves: Curves
+) -> Generator[ev.Event, None, tuple[Any, list[Any]]]:
     """The same steps in this one process: the reference for speed and for the result."""
     trainer, iterator = distributed.one_device(job, seed)
     timing = yield from distributed.train_timed(
-        trainer, iterator, job.steps, job.global_batch, first_step, "1"
+        trainer, iterator, job.steps, job.global_batch, first_step, curves, "1 process"
     )
     return timing, trainer.weights()

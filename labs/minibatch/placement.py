@@ -92,12 +92,13 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     batch = examples.x_train[: p.global_batch]
     rows: list[tuple[Any, ...]] = []
     base = None
+    curves = distributed.loss_curves()
     for k, (name, devices) in enumerate(configurations(gpus)):
         trainer = train.Trainer(partial(placed, p.model, p.l2, devices), p.learning_rate)
         trainer.set_weights(start)
         iterator = iter(train.global_batches(examples.x_train, examples.y_train, p.global_batch))
         timing = yield from distributed.train_timed(
-            trainer, iterator, p.steps, p.global_batch, k * p.steps, "placed"
+            trainer, iterator, p.steps, p.global_batch, k * p.steps, curves, name
         )
         base = base or timing.step
         gpu = next((d for d in devices if "GPU" in d), None)

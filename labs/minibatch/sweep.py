@@ -16,6 +16,7 @@ from typing import Any
 from labs import events as ev
 from labs.context import RunContext, RunError
 from labs.minibatch import data, models, projection, train
+from labs.minibatch.curves import Curves
 
 COLUMNS = (
     "batch", "steps/epoch", "examples/s", "s/epoch", "final loss", "s to target", "test accuracy",
@@ -45,7 +46,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     sizes = sorted({min(s or n, n) for s in parse_sizes(p.batch_sizes)})
     yield ev.Log(f"{examples.name}: {n} to train on, {len(examples.y_test)} to test; model {p.model}")
     start = models.initial(p.model, p.l2, ctx.seed)
-    curves: dict[str, list[tuple[float, float]]] = {}
+    curves = Curves("loss vs time", "training seconds", "loss")
     rows: list[tuple[Any, ...]] = []
     epochs_done = 0
     for batch in sizes:
@@ -53,7 +54,8 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
         trainer = train.Trainer(lambda: models.build(p.model, p.l2), p.learning_rate)
         trainer.set_weights(start)
         loss, _ = train.evaluate(trainer.model, examples.x_train, examples.y_train)
-        curve = curves.setdefault(f"b={label}", [(0.0, loss)])
+        series = f"b={label}"
+        curves.add(series, 0.0, loss)
         iterator = train.batches(examples.x_train, examples.y_train, batch, seed=ctx.seed)
         steps_per_epoch = math.ceil(n / batch)
         seconds, reached = 0.0, None
@@ -67,7 +69,6 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
                 raise RunError(f"batch {label}, epoch {epoch}: the loss is {loss}; lower learning_rate")
             if reached is None and loss <= p.target_loss:
                 reached = seconds
-            curve.append((seconds, loss))
             epochs_done += 1
             values = {
                 "loss": loss,
@@ -76,9 +77,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
                 "batch": batch,
             }
             yield ev.Metric(epochs_done, values)
-            yield ev.Chart(
-                "loss vs time", "training seconds", "loss", {k: tuple(v) for k, v in curves.items()}
-            )
+            yield curves.add(series, seconds, loss)
         _, test_accuracy = train.evaluate(trainer.model, examples.x_test, examples.y_test)
         rate = n * p.epochs / seconds
         experiment = p.experiment_examples * p.experiment_epochs / rate

@@ -20,7 +20,7 @@ class MetricCharts(Vertical):
 
     def __init__(self, preferred: tuple[str, ...] = (), max_charts: int = 2) -> None:
         super().__init__()
-        self.preferred = preferred + PREFERRED
+        self.preferred = tuple(dict.fromkeys(preferred + PREFERRED))  # a lab's choice may repeat ours
         self.max_charts = max_charts
         self.series: dict[str, tuple[list[float], Label, Sparkline]] = {}
 
