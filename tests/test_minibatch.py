@@ -271,3 +271,35 @@ def test_cancelling_a_multiworker_run_stops_its_workers() -> None:
     for pid in pids.values():
         wait_until(lambda pid=pid: not alive(pid), f"worker pid {pid} to be gone")
     assert proc.returncode == 130
+
+
+def test_placement_puts_each_layer_where_it_is_told_and_times_every_configuration(tmp_path: Path) -> None:
+    # The GPU comparison's own code, run here with the CPU standing in for the GPU:
+    # this machine has none. The split configuration's layers go to the two devices named.
+    import tensorflow as tf
+
+    from labs.context import RunContext
+    from labs.minibatch import placement
+
+    assert placement.configurations(["/GPU:0"])[-1] == ("CPU:0 | GPU:0", ["/CPU:0", "/GPU:0"])
+    assert [name for name, _ in placement.configurations(["/GPU:0", "/GPU:1"])] == [
+        "CPU:0", "GPU:0", "GPU:1", "GPU:0 | GPU:1",
+    ]  # fmt: skip
+    model = placement.placed("mlp", 0.01, ["/CPU:0", "/CPU:0"])
+    assert all(v.value.device.endswith("CPU:0") for v in model.trainable_variables)
+    assert len(model.losses) == 2  # both kernels keep their L2 penalty
+    p = build(MinibatchParams, {"mode": "placement", "steps": 4, "global_batch": 32})
+    events = list(placement.compare(p, RunContext(tmp_path, 0, "cpu"), ["/CPU:0"]))
+    table = last(events, ev.Table, "placement")
+    assert isinstance(table, ev.Table) and [row[0] for row in table.rows] == [
+        "CPU:0",
+        "CPU:0",
+        "CPU:0 | CPU:0",
+    ]
+    assert all(row[1] > 0 and row[4] is None for row in table.rows)  # no GPU, no copy to time
+    chart = last(events, ev.Chart, "loss vs step")
+    assert isinstance(chart, ev.Chart)
+    split = [loss for _, loss in chart.series["CPU:0 | CPU:0"]]
+    first = [loss for _, loss in chart.series["CPU:0"]][: len(split)]  # (the stand-in "GPU" adds its own)
+    np.testing.assert_allclose(split, first, rtol=1e-5)  # the same weights train the same way
+    assert tf.config.list_logical_devices("GPU") == []

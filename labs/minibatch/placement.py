@@ -40,7 +40,7 @@ def placed(kind: str, l2: float, devices: list[str], side: int = 8) -> Any:
 
     class Placed(keras.Model):  # type: ignore[misc]
         def __init__(self) -> None:
-            super().__init__(name=f"{kind}-on-{'+'.join(d.strip('/') for d in devices)}")
+            super().__init__(name=f"{kind}_on_" + "_".join(d.strip("/").replace(":", "") for d in devices))
             self.stack = stack
 
         def call(self, x: Any) -> Any:
@@ -87,6 +87,11 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
             level="warning",
         )
         return (yield from threads(p, ctx))
+    return (yield from compare(p, ctx, gpus))
+
+
+def compare(p: Any, ctx: RunContext, gpus: list[str]) -> Generator[ev.Event, None, dict[str, Any]]:
+    """Time the step in each placement over the CPU and ``gpus``."""
     examples = data.load(p.data, p.examples, ctx.seed)
     start = models.initial(p.model, p.l2, ctx.seed)
     batch = examples.x_train[: p.global_batch]
