@@ -95,6 +95,8 @@ def test_the_sweep_reports_every_batch_size_in_a_table_a_chart_and_a_csv(runs_di
     chart = last(events, ev.Chart, "loss vs time")
     assert isinstance(chart, ev.Chart) and list(chart.series) == ["b=1", "b=64", "b=full"]
     assert all(len(points) == 3 for points in chart.series.values())
+    by_epoch = last(events, ev.Chart, "loss vs epoch")
+    assert isinstance(by_epoch, ev.Chart) and [x for x, _ in by_epoch.series["b=64"]] == [0, 1, 2]
     (folder,) = list(runs_dir.iterdir())
     with (folder / "artifacts" / "batch-sizes.csv").open() as f:
         rows = list(csv.reader(f))
@@ -120,7 +122,10 @@ def test_mirrored_over_two_logical_cpus_equals_one_device() -> None:
     # 20 SGD steps in float32 with sums taken in another order: differences of a few ulps.
     assert summary["max_weight_difference"] < 1e-5
     scaling = last(events, ev.Table, "scaling")
-    assert isinstance(scaling, ev.Table) and [row[0] for row in scaling.rows] == [1, 2]
+    assert isinstance(scaling, ev.Table)
+    # A replica's share on one device, the whole global batch on one device, then the replicas.
+    assert [row[:2] for row in scaling.rows] == [("1 device", 32), ("1 device", 64), ("2 replicas", 64)]
+    assert scaling.rows[1][4] == 1.0 and scaling.rows[2][5] is not None
     projected = last(events, ev.Table, "projection")
     assert isinstance(projected, ev.Table) and [row[0] for row in projected.rows] == [1, 2, 4, 8, 16, 32, 64]
 

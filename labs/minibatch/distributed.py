@@ -72,31 +72,55 @@ def max_difference(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     return max(float(np.max(np.abs(x - y))) for x, y in zip(a, b, strict=True))
 
 
-SCALING = ("devices", "ms/step", "examples/s", "speed-up", "efficiency", "compute ms", "all-reduce ms")
+SCALING = (
+    "configuration", "batch", "ms/step", "examples/s", "speed-up", "efficiency",
+    "compute ms", "all-reduce ms",
+)  # fmt: skip
 
 
-def scaling_rows(one: Timing, many: Timing, n: int, batch: int) -> tuple[tuple[Any, ...], ...]:
-    def row(devices: int, t: Timing) -> tuple[Any, ...]:
-        speedup = one.step / t.step
+@dataclass(frozen=True)
+class Measurement:
+    """A configuration timed: ``devices`` sharing a global batch of ``batch``."""
+
+    label: str
+    devices: int
+    batch: int
+    timing: Timing
+
+    @property
+    def examples_per_s(self) -> float:
+        return self.batch / self.timing.step
+
+
+def scaling_rows(base: Measurement, measured: list[Measurement]) -> tuple[tuple[Any, ...], ...]:
+    """Speed-up is examples per second against ``base``: one device, the same global batch."""
+
+    def row(m: Measurement) -> tuple[Any, ...]:
+        t, speedup = m.timing, m.examples_per_s / base.examples_per_s
         return (
-            devices, round(1000 * t.step, 3), round(batch / t.step),
-            round(speedup, 2), round(speedup / devices, 2),
+            m.label, m.batch, round(1000 * t.step, 3), round(m.examples_per_s),
+            round(speedup, 2), round(speedup / m.devices, 2) if m.devices > 1 else None,
             None if t.compute is None else round(1000 * t.compute, 3),
             None if t.allreduce is None else round(1000 * t.allreduce, 3),
         )  # fmt: skip
 
-    return (row(1, one), row(n, many))
+    return tuple(row(m) for m in measured)
 
 
 def report(
-    p: Any, one: Timing, many: Timing, n: int, weights_difference: float
+    p: Any, measured: list[Measurement], weights_difference: float
 ) -> Generator[ev.Event, None, dict[str, Any]]:
-    """The scaling table, the projection and the summary both distributed experiments end with."""
-    yield ev.Table("scaling", SCALING, scaling_rows(one, many, n, p.global_batch))
-    measured = projection.Measured(one.step / p.global_batch, many.allreduce or 0.0, n, p.global_batch)
-    rows = projection.project(measured, p.experiment_examples * p.experiment_epochs, p.max_devices, p.price)
+    """The scaling table, the projection and the summary both distributed experiments end with.
+
+    ``measured`` ends with one device and then the replicas, both on the whole global batch.
+    """
+    base, last = measured[-2], measured[-1]
+    one, many, n = base.timing, last.timing, last.devices
+    yield ev.Table("scaling", SCALING, scaling_rows(base, measured))
+    model = projection.Measured(one.step / p.global_batch, many.allreduce or 0.0, n, p.global_batch)
+    rows = projection.project(model, p.experiment_examples * p.experiment_epochs, p.max_devices, p.price)
     yield ev.Table("projection", projection.COLUMNS, projection.table_rows(rows))
-    even = measured.break_even()
+    even = model.break_even()
     share = (many.allreduce or 0.0) / many.step
     yield ev.Log(
         f"{n} replicas: speed-up {one.step / many.step:.2f}, efficiency {one.step / many.step / n:.2f}; "

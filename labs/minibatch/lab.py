@@ -91,7 +91,7 @@ class MinibatchParams:
 def total_steps(p: MinibatchParams) -> int:
     if p.mode == "batch-sweep":
         return len(sweep.parse_sizes(p.batch_sizes)) * p.epochs
-    return p.steps * (1 if p.mode == "placement" else 2)
+    return p.steps * {"placement": 1, "mirrored": 3, "multiworker": 2}[p.mode]
 
 
 def run(p: MinibatchParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:

@@ -64,22 +64,34 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
 
     curves = distributed.loss_curves()
 
-    def trained(strategy: Any, first_step: int) -> Generator[ev.Event, None, tuple[train.Trainer, Any, Any]]:
+    def trained(
+        strategy: Any, first_step: int, batch: int
+    ) -> Generator[ev.Event, None, tuple[train.Trainer, Any, distributed.Measurement]]:
         trainer = train.Trainer(lambda: models.build(p.model, p.l2), p.learning_rate, strategy)
         trainer.set_weights(start)
-        batches = train.global_batches(examples.x_train, examples.y_train, p.global_batch)
+        batches = train.global_batches(examples.x_train, examples.y_train, batch)
         iterator = iter(strategy.experimental_distribute_dataset(batches))
-        replicas = strategy.num_replicas_in_sync
-        series = "1 device" if replicas == 1 else f"{replicas} replicas"
+        n = strategy.num_replicas_in_sync
+        label = f"1 device, batch {batch}" if n == 1 else f"{n} replicas, batch {batch}"
         timing = yield from distributed.train_timed(
-            trainer, iterator, p.steps, p.global_batch, first_step, curves, series
+            trainer, iterator, p.steps, batch, first_step, curves, label
         )
-        return trainer, iterator, timing
+        return trainer, iterator, distributed.Measurement(label.split(",")[0], n, batch, timing)
 
-    single, _, one = yield from trained(tf.distribute.OneDeviceStrategy(devices[0]), 0)
-    yield ev.Log(f"one device: {1000 * one.step:.3f} ms per step")
-    mirrored, iterator, many = yield from trained(tf.distribute.MirroredStrategy(devices), p.steps)
+    # What one device does with a replica's share of the batch (the global batch
+    # grows with the replicas), with the whole batch, then the replicas.
+    one_device = tf.distribute.OneDeviceStrategy(devices[0])
+    share = p.global_batch // len(devices)
+    measured = []
+    if share != p.global_batch:
+        _, _, alone = yield from trained(one_device, 0, share)
+        measured.append(alone)
+    single, _, one = yield from trained(one_device, p.steps, p.global_batch)
+    yield ev.Log(f"one device: {1000 * one.timing.step:.3f} ms per step")
+    mirrored, iterator, many = yield from trained(
+        tf.distribute.MirroredStrategy(devices), 2 * p.steps, p.global_batch
+    )
     compute, allreduce = distributed.anatomy(mirrored, iterator, p.steps)
-    many = replace(many, compute=compute, allreduce=allreduce)
+    many = replace(many, timing=replace(many.timing, compute=compute, allreduce=allreduce))
     difference = distributed.max_difference(single.weights(), mirrored.weights())
-    return (yield from distributed.report(p, one, many, len(devices), difference))
+    return (yield from distributed.report(p, [*measured, one, many], difference))

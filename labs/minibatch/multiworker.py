@@ -138,12 +138,15 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
         workers.wait()
     finally:
         workers.stop()
-    many = distributed.Timing(result["step_s"], result["compute_s"], result["allreduce_s"], result["loss"])
+    n = len(spec.workers)
+    timing = distributed.Timing(result["step_s"], result["compute_s"], result["allreduce_s"], result["loss"])
+    many = distributed.Measurement(f"{n} workers", n, job.global_batch, timing)
     one, weights = yield from _one_process(job, spec.seed, job.steps, curves)
     with np.load(workers.weights) as saved:
         chief = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     difference = distributed.max_difference(weights, chief)
-    return (yield from distributed.report(job, one, many, len(spec.workers), difference))
+    single = distributed.Measurement("1 process", 1, job.global_batch, one)
+    return (yield from distributed.report(job, [single, many], difference))
 
 
 def _follow(

@@ -47,6 +47,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     yield ev.Log(f"{examples.name}: {n} to train on, {len(examples.y_test)} to test; model {p.model}")
     start = models.initial(p.model, p.l2, ctx.seed)
     curves = Curves("loss vs time", "training seconds", "loss")
+    by_epoch = Curves("loss vs epoch", "epoch", "loss")
     rows: list[tuple[Any, ...]] = []
     epochs_done = 0
     for batch in sizes:
@@ -56,6 +57,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
         loss, _ = train.evaluate(trainer.model, examples.x_train, examples.y_train)
         series = f"b={label}"
         curves.add(series, 0.0, loss)
+        by_epoch.add(series, 0, loss)
         iterator = train.batches(examples.x_train, examples.y_train, batch, seed=ctx.seed)
         steps_per_epoch = math.ceil(n / batch)
         seconds, reached = 0.0, None
@@ -78,6 +80,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
             }
             yield ev.Metric(epochs_done, values)
             yield curves.add(series, seconds, loss)
+            yield by_epoch.add(series, epoch, loss)
         _, test_accuracy = train.evaluate(trainer.model, examples.x_test, examples.y_test)
         rate = n * p.epochs / seconds
         experiment = p.experiment_examples * p.experiment_epochs / rate
