@@ -205,6 +205,10 @@ def test_placement_without_a_gpu_compares_cpu_thread_settings() -> None:
         ({"batch_sizes": "1,x"}, "batch_sizes: 'x' is neither a positive whole number nor full"),
         ({"mode": "mirrored", "devices": 3}, "global_batch=256 does not split evenly over 3 devices"),
         ({"mode": "multiworker", "global_batch": 5000}, "global_batch=5000 is larger than the 1438"),
+        (
+            {"mode": "multiworker", "cluster": "/no/cluster.json"},
+            "cannot read the cluster file /no/cluster.json",
+        ),
     ],
 )
 def test_bad_settings_are_refused_before_the_run(values: dict[str, object], message: str) -> None:

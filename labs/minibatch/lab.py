@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from labs import events as ev
 from labs.context import RunContext
+from labs.minibatch import cluster as cluster_file
 from labs.minibatch import data, mirrored, models, multiworker, placement, sweep
 from labs.params import ParamError, param
 from labs.registry import Lab
@@ -81,6 +83,11 @@ class MinibatchParams:
                 f"global_batch={self.global_batch} does not split evenly over {replicas} "
                 f"{'devices' if self.mode == 'mirrored' else 'workers'}: use a multiple of {replicas}"
             )
+        if self.mode == "multiworker" and self.cluster:
+            try:
+                cluster_file.read(Path(self.cluster))
+            except ValueError as exc:
+                raise ParamError(str(exc)) from None
         train_size = data.train_size(self.data, self.examples)
         if self.mode != "batch-sweep" and self.global_batch > train_size:
             raise ParamError(
