@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -182,6 +183,22 @@ _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 # Which terminal event leads to which recorded status.
 STATUS = {Finished: "finished", Failed: "failed", Cancelled: "cancelled", Interrupted: "interrupted"}
+
+
+R = TypeVar("R")
+
+
+def drain(steps: Generator[Event, None, R], hear: Callable[[Event], None] | None = None) -> R:
+    """Run a generator of events to its end and give its result: for callers with
+    no one to show the events to (a worker process, a benchmark), ``hear`` aside."""
+    while True:
+        try:
+            event = next(steps)
+        except StopIteration as done:
+            result: R = done.value
+            return result
+        if hear is not None:
+            hear(event)
 
 
 def with_time(event: Event, time: float) -> Event:

@@ -127,14 +127,18 @@ class RunRecord:
     def open_events_for_append(self) -> Any:
         return open(self.path / EVENTS, "a", buffering=1, encoding="utf-8")
 
-    def events(self) -> Iterator[ev.Event]:
-        """The recorded events; a torn last line (a killed writer) is skipped."""
+    def events(self, only: str | None = None) -> Iterator[ev.Event]:
+        """The recorded events (``only``: of that type, say "table"); a torn last line
+        (a killed writer) is skipped."""
         try:
             f = open(self.path / EVENTS, encoding="utf-8")
         except FileNotFoundError:
             return
+        wanted = f'"type":"{only}"' if only else ""
         with f:
             for line in f:
+                if wanted not in line:  # skips decoding the rest: a PDE run records thousands of frames
+                    continue
                 try:
                     yield ev.from_json(line)
                 except (ValueError, KeyError, TypeError):
@@ -142,21 +146,7 @@ class RunRecord:
 
     def tables(self) -> list[ev.Table]:
         """The last of each table the run reported, in the order they first came."""
-        latest: dict[str, ev.Table] = {}
-        try:
-            f = open(self.path / EVENTS, encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        with f:
-            for line in f:
-                if '"type":"table"' not in line:  # skip decoding frames: a PDE run records thousands
-                    continue
-                try:
-                    table = ev.from_json(line)
-                except (ValueError, KeyError, TypeError):
-                    continue
-                if isinstance(table, ev.Table):
-                    latest[table.name] = table
+        latest = {t.name: t for t in self.events("table") if isinstance(t, ev.Table)}
         return list(latest.values())
 
     def last_event(self) -> ev.Event | None:

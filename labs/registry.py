@@ -32,7 +32,7 @@ class Lab:
     run: str  # "module:function", imported only where the run executes
     # The metric `meetup-lab runs` shows: the first of these that the run reported.
     key_metric: str | tuple[str, ...] | None = None
-    steps: Callable[[Any], int] | None = None  # total steps, for progress and ETA
+    steps: Callable[[Any], int | None] | None = None  # total steps, for progress and ETA (None: unknown)
     charts: tuple[str, ...] = ()  # metrics the run screen charts first
     draws: bool = True  # whether runs send frames: the run screen gives a lab that does not more log
     # Called with (params, device) in the run's process before TensorFlow starts its

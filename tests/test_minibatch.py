@@ -118,6 +118,7 @@ def test_mirrored_over_two_logical_cpus_equals_one_device() -> None:
     assert code == 0, terminal(events)
     logs = [e.message for e in events if isinstance(e, ev.Log)]
     assert "replicas on /CPU:0, /CPU:1; global batch 64" in logs
+    assert any(m.startswith("PASS: the weights differ from one device's by at most") for m in logs)
     summary = terminal(events).summary  # type: ignore[union-attr]
     # 20 SGD steps in float32 with sums taken in another order: differences of a few ulps.
     assert summary["max_weight_difference"] < 1e-5

@@ -211,15 +211,17 @@ def worker(
     index: Annotated[int, typer.Option(help="This worker's place in the file's worker list, from 0.")],
 ) -> None:
     """Start one worker of a minibatch multiworker run; start one on each host of the cluster file."""
+    import os
     import sys
 
     from labs.minibatch import cluster as cluster_mod
-    from labs.minibatch.worker import job_params, serve
+    from labs.minibatch.lab import MinibatchParams
+    from labs.minibatch.worker import serve
     from labs.params import ParamError
 
     try:
         spec = cluster_mod.read(cluster)
-        job_params(spec.job)
+        MinibatchParams.for_job(spec.job, "multiworker", len(spec.workers))
     except (ValueError, ParamError) as exc:
         fail(str(exc))
     if not 0 <= index < len(spec.workers):
@@ -227,11 +229,17 @@ def worker(
     typer.echo(
         f"worker {index} of {len(spec.workers)} at {spec.workers[index]}: joining the others", err=True
     )
+    code = 0
     try:
         serve(spec, index, sys.stdout)
+        typer.echo(f"worker {index}: done", err=True)
     except Exception as exc:  # TensorFlow's errors run to pages: its first line says what happened
-        fail(f"worker {index} stopped: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc!r}", 1)
-    typer.echo(f"worker {index}: done", err=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        typer.echo(f"meetup-lab: error: worker {index} stopped: {first}", err=True)
+        code = EXIT_FAILED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # skip TensorFlow's teardown, which can hang once the other workers are gone
 
 
 def main() -> None:

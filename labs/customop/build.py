@@ -104,13 +104,7 @@ def build(source: Path, cache: Path) -> Generator[ev.Event, None, Built]:
 
 def built(source: Path, cache: Path) -> Built:
     """``build`` without watching its lines (benchmarks, tests)."""
-    steps = build(source, cache)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: Built = done.value
-            return result
+    return ev.drain(build(source, cache))
 
 
 def load(library: Path) -> Any:

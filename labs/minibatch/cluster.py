@@ -13,12 +13,16 @@ goes to every host, so all workers agree on what they do.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 LOCALHOST = "127.0.0.1"
+PARENT_ENV = "MEETUP_LAB_PARENT_PID"  # set by a run for the processes it starts itself
 
 
 @dataclass(frozen=True)
@@ -62,12 +66,33 @@ def _address(text: Any) -> bool:
 
 
 def free_ports(count: int) -> list[int]:
-    """Ports free on 127.0.0.1 now, chosen by the system (all held open together, so distinct)."""
+    """Ports free now, chosen by the system (all held open together, so distinct).
+
+    Free on every interface: TensorFlow's gRPC server listens on all of them,
+    whatever host the cluster names.
+    """
     sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
     try:
         for s in sockets:
-            s.bind((LOCALHOST, 0))
+            s.bind(("0.0.0.0", 0))
         return [s.getsockname()[1] for s in sockets]
     finally:
         for s in sockets:
             s.close()
+
+
+def die_with_parent() -> None:
+    """A process a run started (a worker, a probe) ends when that run's process does, even killed."""
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(parent):  # the parent died before the line above
+        os._exit(1)
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a process this run starts: it dies with the run."""
+    return {**os.environ, PARENT_ENV: str(os.getpid()), **extra}

@@ -14,7 +14,7 @@ from labs import events as ev
 from labs.context import RunContext
 from labs.minibatch import cluster as cluster_file
 from labs.minibatch import data, mirrored, models, multiworker, placement, sweep
-from labs.params import ParamError, param
+from labs.params import ParamError, build, param
 from labs.registry import Lab
 
 MODES = ("batch-sweep", "placement", "mirrored", "multiworker")
@@ -52,7 +52,7 @@ class MinibatchParams:
     steps: int = param(200, "training steps timed", min=2, max=10_000_000, when=TIMED)
     devices: int = param(2, "mirrored: replicas (GPUs, or logical CPU devices)", min=1, max=64, when=MIRRORED)
     workers: int = param(
-        2, "multiworker: worker processes started on 127.0.0.1", min=1, max=16, when=MULTIWORKER
+        2, "multiworker: worker processes started on 127.0.0.1", min=1, max=256, when=MULTIWORKER
     )
     cluster: str = param(
         "", "multiworker: a cluster file for workers on several hosts (empty: local)", when=MULTIWORKER
@@ -71,6 +71,15 @@ class MinibatchParams:
     )
     price: float = param(2.5, "projection: price per device hour", min=0.0, when=PROJECTED)
 
+    @classmethod
+    def for_job(cls, job: dict[str, Any], mode: str, workers: int | None = None) -> MinibatchParams:
+        """The parameters from a job's settings (a cluster file's, a probe's) for ``mode``;
+        ``workers`` is how many a cluster file names, which the global batch must split over."""
+        values = {**job, "mode": mode, "cluster": ""}
+        if workers is not None:
+            values["workers"] = workers
+        return build(cls, values)
+
     def __post_init__(self) -> None:
         if self.mode == "batch-sweep":
             try:
@@ -85,9 +94,13 @@ class MinibatchParams:
             )
         if self.mode == "multiworker" and self.cluster:
             try:
-                cluster_file.read(Path(self.cluster))
+                spec = cluster_file.read(Path(self.cluster))
             except ValueError as exc:
                 raise ParamError(str(exc)) from None
+            try:
+                self.for_job(spec.job, "multiworker", len(spec.workers))
+            except ParamError as exc:
+                raise ParamError(f"the cluster file {self.cluster}'s job: {exc}") from None
         train_size = data.train_size(self.data, self.examples)
         if self.mode != "batch-sweep" and self.global_batch > train_size:
             raise ParamError(
@@ -95,10 +108,14 @@ class MinibatchParams:
             )
 
 
-def total_steps(p: MinibatchParams) -> int:
+def total_steps(p: MinibatchParams) -> int | None:
     if p.mode == "batch-sweep":
         return len(sweep.parse_sizes(p.batch_sizes)) * p.epochs
-    return p.steps * {"placement": 1, "mirrored": 3, "multiworker": 2}[p.mode]
+    if p.mode == "mirrored":
+        return p.steps * (3 if p.devices > 1 else 2)  # a replica's share alone, the whole batch, the replicas
+    if p.mode == "multiworker":
+        return 2 * p.steps  # the workers, then one process
+    return None  # placement: as many configurations as there are GPUs, which only TensorFlow knows
 
 
 def run(p: MinibatchParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:

@@ -10,7 +10,6 @@ silence longer than ``worker_timeout`` ends it too.
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,7 +28,6 @@ from labs.context import RunContext, RunError
 from labs.minibatch import cluster as cluster_mod
 from labs.minibatch import distributed
 from labs.minibatch.curves import Curves
-from labs.minibatch.worker import PARENT_ENV, job_params
 from labs.params import to_dict
 
 EXIT_GRACE_S = 30.0  # after the chief is done, how long the workers get to exit
@@ -46,17 +45,21 @@ class Workers:
         self.weights = ctx.run_dir / "worker-0-weights.npz"
         path = ctx.run_dir / "cluster.json"
         spec.write(path)
-        env = {**os.environ, PARENT_ENV: str(os.getpid())}
-        if ctx.device == "cpu" or len(indices) > 1:
-            env["CUDA_VISIBLE_DEVICES"] = "-1"  # local workers share this machine's CPU, not one GPU
-        for i in indices:
-            command = [sys.executable, "-m", "labs.minibatch.worker", str(path), str(i)]
-            command += [str(self.weights)] if i == 0 else []
-            with self.logs[i].open("w") as log:
-                proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
-            self.procs[i] = proc
-            assert proc.stdout is not None
-            threading.Thread(target=self._pump, args=(i, proc.stdout), daemon=True).start()
+        # Local workers share this machine's CPU rather than all take one GPU.
+        self.cpu_only = ctx.device == "cpu" or len(indices) > 1
+        env = cluster_mod.child_env(**({"CUDA_VISIBLE_DEVICES": "-1"} if self.cpu_only else {}))
+        try:
+            for i in indices:
+                command = [sys.executable, "-m", "labs.minibatch.worker", str(path), str(i)]
+                command += [str(self.weights)] if i == 0 else []
+                with self.logs[i].open("w") as log:
+                    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+                self.procs[i] = proc
+                assert proc.stdout is not None
+                threading.Thread(target=self._pump, args=(i, proc.stdout), daemon=True).start()
+        except OSError as exc:
+            self.stop()  # the ones started would wait for their peers for ever
+            raise RunError(f"cannot start a worker process: {exc}") from None
 
     def _pump(self, index: int, stream: IO[str]) -> None:
         for line in stream:
@@ -65,13 +68,14 @@ class Workers:
 
     def check(self) -> None:
         """Raise RunError when a worker has died, naming it and why."""
-        dead = {i: p.poll() for i, p in self.procs.items() if p.poll() not in (None, 0)}
-        if not dead:
+        first = {i: p.poll() for i, p in self.procs.items() if p.poll() not in (None, 0)}
+        if not first:
             return
-        time.sleep(DEATH_SETTLE_S)  # a killed worker takes its peers down with it: find the first cause
-        dead = {i: p.poll() for i, p in self.procs.items() if p.poll() not in (None, 0)}
-        killed = {i: code for i, code in dead.items() if code is not None and code < 0}
-        index, code = next(iter(killed.items() or dead.items()))
+        # A dead worker takes its peers down with it: of those found dead first, a
+        # killed one is the cause more surely than one that failed for want of it.
+        time.sleep(DEATH_SETTLE_S)
+        killed = {i: code for i, code in first.items() if code is not None and code < 0}
+        index, code = next(iter(killed.items() or first.items()))
         assert code is not None
         if code < 0:  # killed: whatever it logged last says nothing about why
             why = f"was killed by {signal.Signals(-code).name}"
@@ -113,7 +117,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
         except ValueError as exc:
             raise RunError(str(exc)) from None
         indices = [0]
-        job = job_params(spec.job)
+        job = type(p).for_job(spec.job, "multiworker", len(spec.workers))
         yield ev.Log(
             f"cluster {p.cluster}: {len(spec.workers)} workers; "
             f"this run starts worker 0 at {spec.workers[0]}. "
@@ -141,22 +145,23 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     n = len(spec.workers)
     timing = distributed.Timing(result["step_s"], result["compute_s"], result["allreduce_s"], result["loss"])
     many = distributed.Measurement(f"{n} workers", n, job.global_batch, timing)
-    one, weights = yield from _one_process(job, spec.seed, job.steps, curves)
+    # The reference runs where the workers did: on the CPU when they had no GPU.
+    device = "/CPU:0" if workers.cpu_only else None
+    one, weights = yield from _one_process(job, spec.seed, job.steps, curves, device)
     with np.load(workers.weights) as saved:
         chief = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     difference = distributed.max_difference(weights, chief)
     single = distributed.Measurement("1 process", 1, job.global_batch, one)
-    return (yield from distributed.report(job, [single, many], difference))
+    # The projection's settings are this run's; the batch is the one the workers trained on.
+    settings = replace(p, global_batch=job.global_batch, cluster="")
+    return (yield from distributed.report(settings, [single, many], difference))
 
 
 def _follow(
     workers: Workers, timeout: float, ctx: RunContext, curves: Curves
 ) -> Generator[ev.Event, None, dict[str, Any]]:
-    """Relay the workers' reports until the chief is done; fail on a death or a silence.
-
-    ``timeout`` is this run's own patience; with a cluster file the workers' collective
-    timeout is the file's job's ``worker_timeout``.
-    """
+    """Relay the workers' reports until the chief is done; fail on a death, or on a
+    silence of ``timeout`` seconds (the run's own ``worker_timeout``)."""
     deadline = time.monotonic() + timeout
     series = f"{len(workers.spec.workers)} workers"
     while True:
@@ -180,21 +185,25 @@ def _follow(
         try:
             message = json.loads(line)
         except json.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict):
             continue  # not ours: a library printing to stdout
         if message.get("type") == "joined":
             yield ev.Log(f"worker {index} joined: {message['replicas']} replicas in sync")
         elif index == 0 and message.get("type") == "progress":
             yield ev.Metric(message["step"], {"loss": message["loss"], "ms_per_step": message["ms_per_step"]})
-            yield curves.add(series, message["step"], message["loss"])
+            if chart := curves.add(series, message["step"], message["loss"]):
+                yield chart
         elif index == 0 and message.get("type") == "done":
+            yield curves.chart()
             return dict(message)
 
 
 def _one_process(
-    job: Any, seed: int, first_step: int, curves: Curves
+    job: Any, seed: int, first_step: int, curves: Curves, device: str | None
 ) -> Generator[ev.Event, None, tuple[Any, list[Any]]]:
     """The same steps in this one process: the reference for speed and for the result."""
-    trainer, iterator = distributed.one_device(job, seed)
+    trainer, iterator = distributed.one_device(job, seed, device)
     timing = yield from distributed.train_timed(
         trainer, iterator, job.steps, job.global_batch, first_step, curves, "1 process"
     )

@@ -22,7 +22,7 @@ import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext, RunError
-from labs.minibatch import data, distributed, models, train
+from labs.minibatch import cluster, data, distributed, models, train
 from labs.params import to_dict
 
 COPIES = 20  # batches copied to time a host-to-device copy
@@ -177,7 +177,7 @@ def _probe(
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-            env={**os.environ, "CUDA_VISIBLE_DEVICES": "-1"},
+            env=cluster.child_env(CUDA_VISIBLE_DEVICES="-1"),
         )
     try:
         while proc.poll() is None:

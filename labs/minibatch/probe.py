@@ -10,20 +10,25 @@ import json
 import os
 import sys
 
-from labs.minibatch import distributed, train
-from labs.minibatch.worker import job_params
+from labs import events as ev
+from labs.minibatch import cluster, distributed
+from labs.minibatch.lab import MinibatchParams
 
 
 def main() -> None:
+    cluster.die_with_parent()
     spec = json.loads(sys.argv[1])
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(spec["intra"])
     tf.config.threading.set_inter_op_parallelism_threads(spec["inter"])
-    job = job_params(spec["job"], "placement")
+    job = MinibatchParams.for_job(spec["job"], "placement")
     trainer, iterator = distributed.one_device(job, spec["seed"])
-    step, loss = train.time_steps(trainer, iterator, job.steps, job.global_batch)
-    print(json.dumps({"step_s": step, "loss": loss}), flush=True)
+    steps = distributed.train_timed(
+        trainer, iterator, job.steps, job.global_batch, 0, distributed.loss_curves(), ""
+    )
+    timing = ev.drain(steps)
+    print(json.dumps({"step_s": timing.step, "loss": timing.loss}), flush=True)
     os._exit(0)
 
 

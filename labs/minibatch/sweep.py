@@ -79,8 +79,11 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
                 "batch": batch,
             }
             yield ev.Metric(epochs_done, values)
-            yield curves.add(series, seconds, loss)
-            yield by_epoch.add(series, epoch, loss)
+            for chart in (curves.add(series, seconds, loss), by_epoch.add(series, epoch, loss)):
+                if chart:
+                    yield chart
+        yield curves.chart()
+        yield by_epoch.chart()
         _, test_accuracy = train.evaluate(trainer.model, examples.x_test, examples.y_test)
         rate = n * p.epochs / seconds
         experiment = p.experiment_examples * p.experiment_epochs / rate

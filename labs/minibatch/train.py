@@ -54,38 +54,41 @@ class Trainer:
     def variables(self) -> list[Any]:
         return list(self.model.trainable_variables)
 
-    def _replica_step(self, x: Any, y: Any) -> Any:
+    def _gradients(self, x: Any, y: Any) -> tuple[Any, list[Any]]:
         import tensorflow as tf
 
         with tf.GradientTape() as tape:
             loss = objective(self.model, x, y, training=True)
-        grads = tape.gradient(loss, self.variables)
+        return loss, tape.gradient(loss, self.variables)
+
+    def _replica_step(self, x: Any, y: Any) -> Any:
+        loss, grads = self._gradients(x, y)
         self.optimizer.apply_gradients(zip(grads, self.variables, strict=True))
         return loss
 
     def _run_steps(self, iterator: Any, n: Any) -> Any:
+        """``n`` >= 1 steps; the loss of the last. Only that one is summed across replicas:
+        a sum every step would add a collective to each step and to its timing."""
         import tensorflow as tf
 
-        total = tf.constant(0.0)
-        for _ in tf.range(n):
-            per_replica = self.strategy.run(self._replica_step, args=next(iterator))
-            total += self.strategy.reduce("SUM", per_replica, axis=None)
-        return total / tf.cast(tf.maximum(n, 1), tf.float32)
+        for _ in tf.range(n - 1):
+            self.strategy.run(self._replica_step, args=next(iterator))
+        last = self.strategy.run(self._replica_step, args=next(iterator))
+        return self.strategy.reduce("SUM", last, axis=None)
 
     def _run_compute(self, iterator: Any, n: Any) -> Any:
         """The step without its communication: gradients computed, neither summed nor applied."""
         import tensorflow as tf
 
         def local(x: Any, y: Any) -> Any:
-            with tf.GradientTape() as tape:
-                loss = objective(self.model, x, y, training=True)
-            return tf.add_n([tf.reduce_sum(g) for g in tape.gradient(loss, self.variables)])
+            return tf.add_n([tf.reduce_sum(g) for g in self._gradients(x, y)[1]])
 
         total = tf.constant(0.0)
         for _ in tf.range(n):
-            total += self.strategy.experimental_local_results(self.strategy.run(local, args=next(iterator)))[
-                0
-            ]
+            # Every replica's result is used, so none of their work can be pruned away.
+            total += tf.add_n(
+                self.strategy.experimental_local_results(self.strategy.run(local, args=next(iterator)))
+            )
         return total
 
     def _run_allreduce(self, n: Any) -> Any:
@@ -99,12 +102,12 @@ class Trainer:
 
         total = tf.constant(0.0)
         for _ in tf.range(n):
-            total += self.strategy.experimental_local_results(self.strategy.run(reduce))[0]
+            total += tf.add_n(self.strategy.experimental_local_results(self.strategy.run(reduce)))
         return total
 
     # ``n`` goes in as a tensor: a Python int would retrace the function for every new value.
     def steps(self, iterator: Iterator[Any], n: int) -> tuple[float, float]:
-        """Run ``n`` training steps; their mean loss and the seconds they took."""
+        """Run ``n`` >= 1 training steps; the last one's loss and the seconds they took."""
         return _timed(lambda: self._steps(iterator, _count(n)))
 
     def compute_seconds(self, iterator: Iterator[Any], n: int) -> float:
@@ -114,8 +117,8 @@ class Trainer:
         return _timed(lambda: self._allreduce(_count(n)))[1]
 
     def warm_up(self, iterator: Iterator[Any]) -> None:
-        """Trace and compile the step without taking one, so no timing pays for it."""
-        self.steps(iterator, 0)
+        """Trace the steps without taking one, so no timing pays for it."""
+        self._steps.get_concrete_function(iterator, _count(1))
 
     def weights(self) -> list[np.ndarray]:
         return [np.asarray(v.numpy()) for v in self.variables]
@@ -137,13 +140,21 @@ def _timed(call: Callable[[], Any]) -> tuple[float, float]:
     return value, time.perf_counter() - start
 
 
-def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """The objective and the accuracy on a whole set, in one forward pass."""
-    import tensorflow as tf
+def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 4096) -> tuple[float, float]:
+    """The objective (as ``objective``: mean cross-entropy plus the penalty) and the accuracy
+    on a whole set, in batches so that a large generated set fits in memory."""
+    import keras
 
-    loss = float(objective(model, tf.constant(x), tf.constant(y)))
-    predicted = np.argmax(np.asarray(model(x, training=False)), axis=1)
-    return loss, float(np.mean(predicted == y))
+    cross_entropy, correct = 0.0, 0
+    for start in range(0, len(y), batch):
+        logits = model(x[start : start + batch], training=False)
+        labels = y[start : start + batch]
+        cross_entropy += float(
+            np.sum(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+        )
+        correct += int(np.sum(np.argmax(np.asarray(logits), axis=1) == labels))
+    penalty = float(sum(float(loss) for loss in model.losses))
+    return cross_entropy / len(y) + penalty, correct / len(y)
 
 
 def calls(steps: int, batch: int) -> list[int]:
@@ -186,24 +197,6 @@ def timed_calls(
         loss, seconds = trainer.steps(iterator, n)
         done += n
         yield done, n, loss, seconds
-
-
-def time_steps(
-    trainer: Trainer,
-    iterator: Iterator[Any],
-    steps: int,
-    batch: int,
-    progress: Callable[[int, float, float], None] | None = None,
-) -> tuple[float, float]:
-    """Seconds per step (see ``per_step``) and the last loss; ``progress(done, loss, ms per step)``
-    hears after each compiled call."""
-    timings: list[tuple[int, float]] = []
-    loss = float("nan")
-    for done, n, loss, seconds in timed_calls(trainer, iterator, steps, batch):
-        timings.append((n, seconds))
-        if progress is not None:
-            progress(done, loss, 1000 * seconds / n)
-    return per_step(timings), loss
 
 
 def per_step(timings: list[tuple[int, float]]) -> float:

@@ -11,37 +11,21 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
+from labs import events as ev
 from labs.minibatch import cluster as cluster_mod
 from labs.minibatch import data, distributed, models, train
-from labs.params import build
-
-PARENT_ENV = "MEETUP_LAB_PARENT_PID"  # set by a run that starts its workers itself
+from labs.minibatch.lab import MinibatchParams
 
 
-def job_params(job: dict[str, Any], mode: str = "multiworker") -> Any:
-    """The lab's parameters from a job's settings (a cluster file's, a probe's), for ``mode``."""
-    from labs.minibatch.lab import MinibatchParams
-
-    return build(MinibatchParams, {**job, "mode": mode})
-
-
-def _die_with_parent() -> None:
-    """A worker started by a run ends when that run's process does, even if it is killed."""
-    parent = os.environ.get(PARENT_ENV)
-    if not parent or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != int(parent):  # the parent died before the line above
-        os._exit(1)
+class OneReplicaPerWorker(RuntimeError):
+    """This lab gives each worker one slice of the global batch: a worker with several
+    GPUs would get one per replica and so a wrong share."""
 
 
 def serve(spec: cluster_mod.Cluster, index: int, out: TextIO, weights_path: Path | None = None) -> None:
@@ -49,13 +33,20 @@ def serve(spec: cluster_mod.Cluster, index: int, out: TextIO, weights_path: Path
         out.write(json.dumps(message) + "\n")
         out.flush()
 
-    p = job_params(spec.job)
+    p = MinibatchParams.for_job(spec.job, "multiworker", len(spec.workers))
     share = p.global_batch // len(spec.workers)
     os.environ["TF_CONFIG"] = spec.tf_config(index)
     import tensorflow as tf
 
-    options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=p.worker_timeout)
-    strategy = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+    # No collective timeout (CommunicationOptions): TensorFlow keeps it for debugging, at a
+    # thread per collective. A dead peer is found by the coordination service's heartbeat,
+    # and a run that starts its workers watches them itself.
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    if strategy.num_replicas_in_sync != len(spec.workers):
+        raise OneReplicaPerWorker(
+            f"{strategy.num_replicas_in_sync} replicas for {len(spec.workers)} workers: give each "
+            "worker one device (CUDA_VISIBLE_DEVICES=N, or -1 for the CPU)"
+        )
     say(type="joined", index=index, replicas=strategy.num_replicas_in_sync)
     examples = data.load(p.data, p.examples, spec.seed)
     start = models.initial(p.model, p.l2, spec.seed)
@@ -71,19 +62,23 @@ def serve(spec: cluster_mod.Cluster, index: int, out: TextIO, weights_path: Path
 
     iterator = iter(strategy.distribute_datasets_from_function(my_slice))
 
-    def progress(done: int, loss: float, ms_per_step: float) -> None:
-        say(type="progress", step=done, loss=loss, ms_per_step=ms_per_step)
+    def progress(event: ev.Event) -> None:
+        if isinstance(event, ev.Metric):
+            say(type="progress", step=event.step, **event.values)
 
-    step, loss = train.time_steps(trainer, iterator, p.steps, p.global_batch, progress)
+    steps = distributed.train_timed(
+        trainer, iterator, p.steps, p.global_batch, 0, distributed.loss_curves(), ""
+    )
+    timing = ev.drain(steps, progress)
     compute, allreduce = distributed.anatomy(trainer, iterator, p.steps)
     if weights_path is not None:
         np.savez(weights_path, *trainer.weights())
-    say(type="done", step_s=step, compute_s=compute, allreduce_s=allreduce, loss=loss)
+    say(type="done", step_s=timing.step, compute_s=compute, allreduce_s=allreduce, loss=timing.loss)
 
 
 def main() -> None:
     """``python -m labs.minibatch.worker CLUSTER INDEX [WEIGHTS.npz]`` (how a run starts its own)."""
-    _die_with_parent()
+    cluster_mod.die_with_parent()
     spec = cluster_mod.read(Path(sys.argv[1]))
     serve(spec, int(sys.argv[2]), sys.stdout, Path(sys.argv[3]) if len(sys.argv) > 3 else None)
     sys.stdout.flush()
