@@ -313,3 +313,14 @@ def test_placement_puts_each_layer_where_it_is_told_and_times_every_configuratio
     first = [loss for _, loss in chart.series["CPU:0"]][: len(split)]  # (the stand-in "GPU" adds its own)
     np.testing.assert_allclose(split, first, rtol=1e-5)  # the same weights train the same way
     assert tf.config.list_logical_devices("GPU") == []
+
+
+def test_a_cluster_files_job_that_does_not_split_is_refused_before_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.json"
+    cluster.Cluster(("127.0.0.1:1", "127.0.0.1:2"), {"global_batch": 63}, 0).write(path)
+    done = run_cli("run", "minibatch", "--headless", "--set", "mode=multiworker", "--set", f"cluster={path}")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"meetup-lab: error: the cluster file {path}'s job: global_batch=63 does not split evenly over "
+        "2 workers: use a multiple of 2"
+    ]
