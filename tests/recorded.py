@@ -121,3 +121,21 @@ def make_recorded_sweep(runs_dir: Path) -> RunRecord:
         stream.append(ev.Table("batch sizes", SWEEP_COLUMNS, tuple(rows), time=1.0 + k))
     finished = ev.Finished({"batch_sizes": 3, "fastest_batch": "full"}, time=4.0)
     return _write(record, [*stream, finished], {"examples_per_s": 600000.0})
+
+
+PLACEMENT_ID = "20260101-150000-minibatch-f00d"
+PLACEMENT_PARAMS = {"mode": "placement", "steps": 50}
+
+
+def make_recorded_placement(runs_dir: Path) -> RunRecord:
+    """A minibatch placement run on a machine without a GPU: its one view is a table."""
+    record = _new_record(runs_dir, PLACEMENT_ID, "minibatch", PLACEMENT_PARAMS, "loss")
+    columns = ("intra-op threads", "inter-op threads", "ms/step")
+    rows: list[tuple[str | float | int | None, ...]] = []
+    stream: list[ev.Event] = [ev.Started("minibatch", PLACEMENT_ID, PLACEMENT_PARAMS, "cpu", 0)]
+    for k, setting in enumerate(((1, 1), (2, 1), ("auto", "auto"))):
+        rows.append((*setting, 0.7 - 0.1 * k))
+        stream.append(ev.Metric(k + 1, {"loss": 1.6, "ms_per_step": 0.7 - 0.1 * k}, time=1.0 + k))
+        stream.append(ev.Table("CPU threads", columns, tuple(rows), time=1.0 + k))
+    finished = ev.Finished({"cores": 2}, time=4.0)
+    return _write(record, [*stream, finished], {"loss": 1.6})

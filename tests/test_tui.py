@@ -14,7 +14,13 @@ from textual.widgets import DataTable, Input, Label, Select
 from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
 from labs.runner import RunRequest
-from tests.recorded import RUN_ID, make_recorded_playground, make_recorded_run
+from tests.recorded import (
+    RUN_ID,
+    make_recorded_placement,
+    make_recorded_playground,
+    make_recorded_run,
+    make_recorded_sweep,
+)
 from tui.app import MeetupLabApp, make_app
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
@@ -25,6 +31,7 @@ from tui.widgets.heatmap import Heatmap
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.param_field import ParamField
 from tui.widgets.run_status import RunStatus
+from tui.widgets.views import LineChart, ResultTable
 
 SIZE = (100, 32)
 
@@ -53,10 +60,10 @@ async def _set_field(pilot: Pilot, name: str, text: str) -> None:
 
 
 @asynccontextmanager
-async def _replay(tmp_path: Path, record: RunRecord) -> AsyncIterator[Pilot]:
+async def _replay(tmp_path: Path, record: RunRecord, size: tuple[int, int] = SIZE) -> AsyncIterator[Pilot]:
     """The app opened on a recorded run, once the replay has ended."""
     app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.app.workers.wait_for_complete()
         await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
         yield pilot
@@ -322,3 +329,28 @@ async def test_rate_keys_retune_a_live_playground_run(tmp_path: Path) -> None:
     ]
     assert changes[0] == "learning rate 0.03 → 0.1"
     assert changes[-1].endswith("→ 0.01")
+
+
+async def test_a_chart_and_a_table_are_views_the_arrows_scroll(tmp_path: Path) -> None:
+    async with _replay(tmp_path, make_recorded_sweep(tmp_path / "runs"), size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        assert screen.view == "loss vs time" and screen.query_one(LineChart).display
+        await pilot.press("f")
+        table = screen.query_one(ResultTable)
+        assert screen.view == "batch sizes" and table.has_focus
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["1", "32", "full"]
+        await pilot.press("right", "right", "right", "right")
+        assert table.max_scroll_x > 0 and table.scroll_x > 0  # the last columns come into view
+        await pilot.press("f")
+        assert screen.view == "loss vs time"
+
+
+async def test_a_run_whose_first_view_is_a_table_shows_its_rows(tmp_path: Path) -> None:
+    async with _replay(tmp_path, make_recorded_placement(tmp_path / "runs")) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        table = screen.query_one(ResultTable)
+        assert screen.view == "CPU threads" and table.row_count == 3
+        assert table.size.height >= 4  # a header and three rows: laid out while hidden, it had none
+        assert screen.query_one(RunStatus).status == "finished"

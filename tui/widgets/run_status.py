@@ -12,6 +12,9 @@ def _clock(seconds: float) -> str:
     return f"{minutes:d}:{secs:02d}"
 
 
+ENDED = ("finished", "failed", "cancelled", "interrupted")
+
+
 class RunStatus(Vertical):
     DEFAULT_CSS = """
     RunStatus { height: auto; }
@@ -60,4 +63,8 @@ class RunStatus(Vertical):
         self.query_one("#status-line", Label).update(line)
         self.set_class(self.status in ("failed", "interrupted"), "-bad")
         bar = self.query_one("#progress", ProgressBar)
-        bar.update(total=self.total, progress=self.step)
+        if self.total is None and self.status in ENDED:
+            # No known total (the bar pulses while it runs): an ended run's bar stops, full when finished.
+            bar.update(total=1, progress=1 if self.status == "finished" else 0)
+        else:
+            bar.update(total=self.total, progress=self.step)

@@ -33,8 +33,12 @@ class LineChart(PlotextPlot):
 class ResultTable(DataTable[str]):
     """A :class:`~labs.events.Table`, its numbers written as everywhere else."""
 
+    # The panel's height, not the rows' (auto): laid out while another view showed,
+    # an auto height stays at zero rows.
+    DEFAULT_CSS = "ResultTable { height: 1fr; }"
+
     def __init__(self, **kwargs: str) -> None:
-        super().__init__(zebra_stripes=True, cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        super().__init__(zebra_stripes=True, cursor_type="none", **kwargs)  # type: ignore[arg-type]
 
     def show(self, table: ev.Table) -> None:
         self.clear(columns=True)
