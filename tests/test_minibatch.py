@@ -86,8 +86,10 @@ def test_small_batches_reach_the_same_optimum() -> None:
 
 
 def test_the_sweep_reports_every_batch_size_in_a_table_a_chart_and_a_csv(runs_dir: Path) -> None:
-    code, events = minibatch("batch_sizes=1,64,full", "epochs=2", "data=generated", "examples=400")
+    code, events = minibatch("batch_sizes=1,64,512,full", "epochs=2", "data=generated", "examples=400")
     assert code == 0
+    started = events[0]
+    assert isinstance(started, ev.Started) and started.total_steps == 3 * 2  # 512 is the whole set too
     table = last(events, ev.Table, "batch sizes")
     assert isinstance(table, ev.Table)
     assert [row[0] for row in table.rows] == ["1", "64", "full"]

@@ -110,7 +110,7 @@ class MinibatchParams:
 
 def total_steps(p: MinibatchParams) -> int | None:
     if p.mode == "batch-sweep":
-        return len(sweep.parse_sizes(p.batch_sizes)) * p.epochs
+        return len(sweep.batch_sizes(p)) * p.epochs
     if p.mode == "mirrored":
         return p.steps * (3 if p.devices > 1 else 2)  # a replica's share alone, the whole batch, the replicas
     if p.mode == "multiworker":

@@ -40,10 +40,16 @@ def parse_sizes(text: str) -> list[int | None]:
     return sizes
 
 
+def batch_sizes(p: Any) -> list[int]:
+    """The distinct batch sizes to train with, ``full`` and anything larger made the whole set."""
+    n = data.train_size(p.data, p.examples)
+    return sorted({min(s or n, n) for s in parse_sizes(p.batch_sizes)})
+
+
 def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     examples = data.load(p.data, p.examples, ctx.seed)
     n = examples.size
-    sizes = sorted({min(s or n, n) for s in parse_sizes(p.batch_sizes)})
+    sizes = batch_sizes(p)
     yield ev.Log(f"{examples.name}: {n} to train on, {len(examples.y_test)} to test; model {p.model}")
     start = models.initial(p.model, p.l2, ctx.seed)
     curves = Curves("loss vs time", "training seconds", "loss")
