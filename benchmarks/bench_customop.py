@@ -1,5 +1,6 @@
-"""customop: a cached against an uncached build, and the shipped MatMulBias op's
-forward and backward against ``tf.matmul`` + bias on the same shapes.
+"""customop: a cached against an uncached build (and, where nvcc is, the build with
+its CUDA kernels), and the shipped MatMulBias op's forward and backward against
+``tf.matmul`` + bias on the same shapes, on the CPU and on a GPU where there is one.
 
 Run: python benchmarks/bench_customop.py
 """
@@ -18,23 +19,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tensorflow as tf  # noqa: E402
 from bench_pde import side_by_side  # noqa: E402
 
-from labs.customop import build, gradients, ops  # noqa: E402
+from labs.customop import build, cuda, gradients, ops  # noqa: E402
 
+SOURCE = ops.SOURCES / "matmul_bias.cc"
+COLUMNS = f"{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'time ratio':>11}"
 SHAPES = ((64, 64, 10), (256, 784, 10), (1024, 1024, 1024))  # (n, k, m): digits, MNIST, a big layer
 
 
+def timed_build(cache: Path, cu: Path | None = None) -> tuple[float, Path]:
+    started = time.perf_counter()
+    built = build.built(SOURCE, cache, cu)
+    return time.perf_counter() - started, built.library
+
+
 def build_times() -> object:
-    with TemporaryDirectory() as cache:
-        started = time.perf_counter()
-        built = build.built(ops.SOURCES / "matmul_bias.cc", Path(cache))
-        uncached = time.perf_counter() - started
-        started = time.perf_counter()
-        build.built(ops.SOURCES / "matmul_bias.cc", Path(cache))
-        cached = time.perf_counter() - started
-        library = build.load(built.library)
-    speedup = uncached / cached
-    print(f"build matmul_bias.cc: uncached {uncached:.1f} s, cached {cached * 1e3:.0f} ms ({speedup:.0f}x)")
-    return library
+    """Build times, and the library to time: the CUDA build where nvcc is (it has the
+    CPU kernels too), else the plain one."""
+    with TemporaryDirectory() as folder:
+        cache = Path(folder)
+        uncached, library = timed_build(cache)
+        cached, _ = timed_build(cache)
+        speedup = uncached / cached
+        print(
+            f"build matmul_bias.cc: uncached {uncached:.1f} s, cached {cached * 1e3:.0f} ms ({speedup:.0f}x)"
+        )
+        if build.cuda_compiler() is not None:
+            with_cuda, library = timed_build(cache, cuda.companion(SOURCE))
+            print(f"build matmul_bias.cc + matmul_bias.cu with nvcc: uncached {with_cuda:.1f} s")
+        return build.load(library)
 
 
 def matmul_bias(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
@@ -65,9 +77,17 @@ def shape_rows(custom: object, n: int, k: int, m: int) -> None:
 
 def op_table(library: object) -> None:
     gradients.register("MatMulBias")
-    print(f"\n{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'time ratio':>11}")
-    for n, k, m in SHAPES:
-        shape_rows(library.mat_mul_bias, n, k, m)  # type: ignore[attr-defined]
+    devices = ["/CPU:0"]
+    if tf.config.list_logical_devices("GPU") and "float32" in cuda.gpu_dtypes("MatMulBias"):
+        devices.append("/GPU:0")
+    for device in devices:
+        columns = (
+            f"{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'time ratio':>11}"
+        )
+        print(f"\n{device}\n{columns}")
+        with tf.device(device):
+            for n, k, m in SHAPES:
+                shape_rows(library.mat_mul_bias, n, k, m)  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ registry is global to a process, so each variant needs its own).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from labs import events as ev
-from labs.customop import build, ops
+from labs.customop import build, cuda, ops
 from labs.customop.lab import CustomopParams
 from labs.params import ParamError
 from labs.registry import get_lab
@@ -26,6 +27,7 @@ from tui.screens.run import RunScreen
 from tui.widgets.run_status import RunStatus
 
 BUILD_TIMEOUT = 600  # a first build of TensorFlow's headers takes half a minute on 2 cores
+needs_nvcc = pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (the CUDA toolkit)")
 
 
 def customop(*sets: str, **env: str) -> tuple[int, list[ev.Event], str]:
@@ -95,6 +97,66 @@ def test_quaternion_distance_treats_q_and_minus_q_alike_and_matches_another_form
     assert library.quaternion_distance(np.array([[1.0, 0, 0, 0]]), turn).numpy()[0] == pytest.approx(
         np.pi / 2
     )
+
+
+def test_kernel_agreement_compares_two_devices_and_catches_a_quiet_fallback(build_cache: Path) -> None:
+    built = build.built(ops.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
+    call = build.load(built.library).quaternion_distance
+    rng = np.random.default_rng(0)
+    same = cuda.agreement(call, ops.quaternion_inputs, ("float32", "float64"), rng, "/CPU:0")
+    assert same.status == "pass" and same.values["cuda_max_error"] == 0.0
+    assert "agree on 6 random cases" in same.detail
+    # This library has CPU kernels only: eager TensorFlow runs the op on the CPU when asked for a GPU
+    # (with or without one), and the check must notice rather than compare the CPU with itself.
+    fallback = cuda.agreement(call, ops.quaternion_inputs, ("float32",), rng, "/GPU:0")
+    assert fallback.status == "fail"
+    assert fallback.detail == "float32: asked for /GPU:0, ran on CPU: no kernel there"
+
+
+@needs_nvcc
+def test_cuda_on_compiles_the_kernels_with_nvcc_and_registers_them_for_each_dtype() -> None:
+    code, events, _ = customop("op=zero-out-grad", "cuda=on")
+    assert code == 0
+    logs = [e.message for e in events if isinstance(e, ev.Log)]
+    assert any(m.startswith("build: ") and "nvcc" in m and "-DGOOGLE_CUDA=1" in m and "zero_out.cu" in m
+               for m in logs)  # fmt: skip
+    found = checks(events)
+    assert {found[name] for name in ("build", "forward", "gradient", "graph/eager")} == {"PASS"}
+    assert terminal(events).summary["cuda_kernels"] == 3  # type: ignore[union-attr]
+    skipped = (  # the run's device is the cpu, which hides any GPU
+        "skip cuda: compiled zero_out.cu with nvcc and registered GPU kernels for float32, float64, int32; "
+        "TensorFlow sees no GPU to run them on"
+    )
+    assert skipped in logs
+
+
+@needs_nvcc
+def test_a_cuda_compile_error_fails_the_cuda_check_and_the_cpu_checks_still_run(tmp_path: Path) -> None:
+    source, python = tmp_path / "square.cc", tmp_path / "square_grad.py"
+    source.write_text(USER_OP.replace("BODY", SQUARE))
+    python.write_text(USER_PYTHON)
+    (tmp_path / "square.cu").write_text("__global__ void Square(float* x) { x[0] = undeclared_cuda_thing; }")
+    code, events, _ = customop(f"source={source}", f"python={python}", "cuda=on")
+    assert code == 1
+    assert checks(events) == {
+        "build": "PASS", "forward": "PASS", "gradient": "PASS", "graph/eager": "PASS", "training": "skip",
+        "cuda": "FAIL",
+    }  # fmt: skip
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed)
+    assert failed.reason.startswith("1 of 6 checks failed for MeetupSquare: cuda: nvcc failed (exit ")
+    assert "undeclared_cuda_thing" in failed.reason and "Traceback" not in "\n".join(failed.log_tail)
+
+
+@needs_nvcc
+def test_a_cuda_half_whose_op_registers_no_gpu_kernel_fails_the_cuda_check(tmp_path: Path) -> None:
+    # The guide's easy slip: a .cu that compiles, and a .cc with no DEVICE_GPU registration.
+    source = tmp_path / "square.cc"
+    source.write_text(USER_OP.replace("BODY", SQUARE))
+    (tmp_path / "square.cu").write_text("__global__ void Square(float* x) { x[0] *= x[0]; }\n")
+    code, events, _ = customop(f"source={source}", "cuda=on")
+    assert code == 1 and checks(events)["cuda"] == "FAIL"
+    assert "MeetupSquare has no GPU kernel registered" in terminal(events).reason  # type: ignore[union-attr]
 
 
 USER_OP = """
@@ -224,8 +286,15 @@ async def test_the_app_survives_a_crashing_op_and_shows_why(tmp_path: Path) -> N
         ({"source": "/no/such/op.cc"}, "source=/no/such/op.cc: no such file"),
         ({"python": __file__}, "python= goes with source="),
         ({"data": "/no/mnist.npz"}, "no such file"),
+        ({"source": __file__, "cuda": "on"}, "cuda=on: there is no CUDA source .*test_customop.cu beside"),
     ],
 )
 def test_bad_settings_are_refused_before_the_run(values: dict[str, str], message: str) -> None:
     with pytest.raises(ParamError, match=message):
         CustomopParams(**values)  # type: ignore[arg-type]
+
+
+def test_cuda_on_without_nvcc_is_refused_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NVCC", "/no/such/nvcc")
+    with pytest.raises(ParamError, match="cuda=on needs nvcc: put the CUDA toolkit's bin on PATH"):
+        CustomopParams(cuda="on")

@@ -2,9 +2,13 @@
 
 The flags come from ``tf.sysconfig``: its include path, ``-D_GLIBCXX_USE_CXX11_ABI``
 and ``--std`` (the ABI and C++ standard TensorFlow itself was built with) and its
-link flags. A library is cached under a hash of the source, the TensorFlow
+link flags. A library is cached under a hash of the sources, the TensorFlow
 version, the compiler's version and the command, so a rebuild happens only when
 one of them changes.
+
+An op with a CUDA half (``op.cu`` beside ``op.cc``) is built by nvcc in one
+command: the ``.cu`` as CUDA, the ``.cc`` as C++ with ``GOOGLE_CUDA=1`` so that it
+registers its GPU kernels too.
 """
 
 from __future__ import annotations
@@ -23,9 +27,15 @@ from typing import Any
 from labs import events as ev
 from labs.context import RunError
 
-# TensorFlow's own headers warn about their deprecated mutex types on every
-# include: hundreds of lines that bury the user's warnings.
-QUIET = ["-Wno-deprecated-declarations"]
+# TensorFlow's own headers warn about their deprecated mutex types, and Eigen's about
+# std::hardware_destructive_interference_size, on every include: hundreds of lines
+# that bury the user's warnings.
+QUIET = ["-Wno-deprecated-declarations", "-Wno-interference-size"]
+# The CUDA runtime linked into the library and kept to it: the kernels are registered
+# with the runtime of the nvcc that compiled them, whatever CUDA TensorFlow was built
+# with. (Linked the default way, its symbols would bind to TensorFlow's own runtime
+# stub, which loads the CUDA of TensorFlow's build.)
+STATIC_CUDART = ["-lcudart_static", "-Xlinker", "--exclude-libs=libcudart_static.a"]
 
 
 @dataclass(frozen=True)
@@ -46,48 +56,83 @@ def compiler() -> str:
     return found
 
 
-def command(source: Path, output: Path) -> list[str]:
+def cuda_compiler() -> str | None:
+    """``$NVCC``, else nvcc on PATH; None without one."""
+    found = os.environ.get("NVCC") or "nvcc"
+    return shutil.which(found)
+
+
+def cuda_release(nvcc: str) -> str:
+    """nvcc's CUDA release, "13.0" from its "Cuda compilation tools, release 13.0, V13.0.88"."""
+    text = subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout
+    found = re.search(r"release (\d+\.\d+)", text)
+    return found.group(1) if found else "unknown"
+
+
+def command(source: Path, output: Path, cuda: Path | None = None, arch: str | None = None) -> list[str]:
+    """The compiler's command line; with ``cuda``, nvcc's, for GPU architecture ``arch``
+    (nvcc's default when None)."""
     import tensorflow as tf
 
-    flags = [*tf.sysconfig.get_compile_flags(), *QUIET]
+    flags, links = tf.sysconfig.get_compile_flags(), tf.sysconfig.get_link_flags()
+    if cuda is None:
+        return [compiler(), "-shared", "-fPIC", "-O2", str(source), "-o", str(output), *flags, *QUIET, *links]
+    nvcc = cuda_compiler()
+    if nvcc is None:
+        raise RunError("no nvcc found: install the CUDA toolkit or set NVCC to one")
     return [
-        compiler(),
+        nvcc,
         "-shared",
-        "-fPIC",
         "-O2",
+        "-Xcompiler",
+        ",".join(["-fPIC", *QUIET]),
+        "-DGOOGLE_CUDA=1",
+        *([f"-arch={arch}"] if arch else []),
         str(source),
+        str(cuda),
         "-o",
         str(output),
         *flags,
-        *tf.sysconfig.get_link_flags(),
+        *STATIC_CUDART,
+        *links,
     ]
 
 
-def _key(source: Path, cmd: list[str]) -> str:
+def _key(sources: list[Path], cmd: list[str], output: Path) -> str:
     import tensorflow as tf
 
-    version = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout.splitlines()[:1]
-    digest = hashlib.sha256(source.read_bytes())
-    for part in (tf.__version__, *version, *cmd[1:4], *cmd[7:]):  # not the paths, which differ by place
+    version = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.read_bytes())
+    places = {*map(str, sources), str(output)}  # not the paths, which differ by place
+    for part in (tf.__version__, version, *(c for c in cmd[1:] if c not in places)):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 
 
-def build(source: Path, cache: Path) -> Generator[ev.Event, None, Built]:
-    """Compile ``source`` into ``cache`` (or find it there), showing the command and its output."""
-    if not source.is_file():
-        raise RunError(f"source={source}: no such file")
+def build(
+    source: Path, cache: Path, cuda: Path | None = None, arch: str | None = None
+) -> Generator[ev.Event, None, Built]:
+    """Compile ``source`` (with its CUDA half ``cuda``, if given) into ``cache``, or find it
+    there, showing the command and its output."""
+    sources = [source] if cuda is None else [source, cuda]
+    for path in sources:
+        if not path.is_file():
+            raise RunError(f"{path}: no such file")
     cache.mkdir(parents=True, exist_ok=True)
-    probe = command(source, cache / "x.so")
-    library = cache / f"{source.stem}-{_key(source, probe)}.so"
-    cmd = command(source, library)
+    probe = cache / "x.so"
+    name = source.stem if cuda is None else f"{source.stem}-cuda"
+    library = cache / f"{name}-{_key(sources, command(source, probe, cuda, arch), probe)}.so"
+    cmd = command(source, library, cuda, arch)
     if library.is_file():
-        yield ev.Log(f"build: cached {library.name} (same source, TensorFlow, compiler and flags)")
+        yield ev.Log(f"build: cached {library.name} (same sources, TensorFlow, compiler and flags)")
         return Built(library, cmd, cached=True)
     yield ev.Log(f"build: {shlex.join(cmd)}")
     partial = library.with_suffix(".partial")
-    cmd_partial = command(source, partial)
-    proc = subprocess.Popen(cmd_partial, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command(source, partial, cuda, arch), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
@@ -96,15 +141,17 @@ def build(source: Path, cache: Path) -> Generator[ev.Event, None, Built]:
     if proc.wait() != 0:
         errors = [line for line in lines if re.search(r"\berror\b", line)] or lines
         shown = "\n".join(errors[:12])
-        raise RunError(f"the compiler failed (exit {proc.returncode}) on {source}:\n{shown}")
+        what = " + ".join(str(path) for path in sources)
+        tool = "the compiler" if cuda is None else "nvcc"
+        raise RunError(f"{tool} failed (exit {proc.returncode}) on {what}:\n{shown}")
     partial.replace(library)  # only a complete library enters the cache
     yield ev.Log(f"build: wrote {library}")
     return Built(library, cmd, cached=False)
 
 
-def built(source: Path, cache: Path) -> Built:
+def built(source: Path, cache: Path, cuda: Path | None = None) -> Built:
     """``build`` without watching its lines (benchmarks, tests)."""
-    return ev.drain(build(source, cache))
+    return ev.drain(build(source, cache, cuda))
 
 
 def load(library: Path) -> Any:

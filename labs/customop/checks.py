@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -141,14 +140,3 @@ def pose(call: Callable[..., Any], steps: int, seed: int) -> Check:
     return Check(
         "training", status, f"fitted one rotation to another: {angle:.2g} rad apart", {"pose_angle": angle}
     )
-
-
-def cuda() -> Check:
-    """The shipped ops have CPU kernels; say plainly why no GPU kernel was built here."""
-    import tensorflow as tf
-
-    if shutil.which("nvcc") is None:
-        return Check("cuda", "skip", "no nvcc on PATH: a CUDA kernel cannot be compiled here")
-    if not tf.config.list_physical_devices("GPU"):
-        return Check("cuda", "skip", "nvcc is here, but TensorFlow sees no GPU to run a CUDA kernel on")
-    return Check("cuda", "skip", "the shipped ops have CPU kernels only; GPU runs place them on the CPU")

@@ -18,6 +18,8 @@ import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext, RunError
+from labs.customop.cuda import CHOICES as CUDA_CHOICES
+from labs.customop.cuda import companion
 from labs.customop.ops import SHIPPED, OpSpec
 from labs.params import ParamError, param
 from labs.registry import Lab
@@ -35,6 +37,12 @@ class CustomopParams:
     )
     data: str = param("digits", "training check data: digits (scikit-learn's 8x8) or a local mnist.npz")
     steps: int = param(300, "training check: gradient steps", min=1, max=100_000)
+    cuda: str = param(
+        "auto",
+        "build the op's CUDA kernel (op.cu beside op.cc): auto = with nvcc and a GPU, "
+        "on = wherever nvcc is (compiled and registered even without a GPU), off = never",
+        choices=CUDA_CHOICES,
+    )
 
     def __post_init__(self) -> None:
         for name in ("source", "python"):
@@ -48,6 +56,17 @@ class CustomopParams:
 
             if (why := check_mnist(self.data)) is not None:
                 raise ParamError(why)
+        if self.cuda == "on":
+            self._check_cuda()
+
+    def _check_cuda(self) -> None:
+        from labs.customop import build
+
+        source = Path(self.source).expanduser() if self.source else SHIPPED[self.op].source
+        if not companion(source).is_file():
+            raise ParamError(f"cuda=on: there is no CUDA source {companion(source)} beside {source.name}")
+        if build.cuda_compiler() is None:
+            raise ParamError("cuda=on needs nvcc: put the CUDA toolkit's bin on PATH or set NVCC")
 
 
 def user_spec(p: CustomopParams, inputs: int) -> OpSpec:
@@ -86,12 +105,12 @@ def caller(library: Any, op: str) -> Callable[..., Any]:
 
 
 def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
-    from labs import paths
-    from labs.customop import build, checks, gradients
+    from labs.customop import build, checks, cuda, gradients
 
     spec = SHIPPED[p.op] if not p.source else None
     source = spec.source if spec is not None else Path(p.source).expanduser()
-    built = yield from build.build(source, paths.cache_dir() / "ops")
+    plan = cuda.plan(p.cuda, source)
+    built, cuda_failed = yield from _build(source, plan)
     library = build.load(built.library)
     names = build.op_names(library)
     if not names:
@@ -110,7 +129,7 @@ def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[st
         lambda: checks.gradient(call, spec.inputs, spec.dtypes, rng),
         lambda: checks.graph_and_eager(call, spec.inputs, spec.dtypes, rng),
         lambda: _training(spec, call, p, ctx.seed),
-        checks.cuda,
+        lambda: cuda_failed or cuda.check(spec.op, call, spec.inputs, spec.dtypes, rng, plan),
     ]
     for number, check in enumerate(steps, start=2):
         results.append(check())
@@ -129,6 +148,24 @@ def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[st
         listed = "; ".join(f"{r.name}: {r.detail}" for r in failed)
         raise RunError(f"{len(failed)} of {len(results)} checks failed for {spec.op}: {listed}")
     return summary
+
+
+def _build(source: Path, plan: Any) -> Generator[ev.Event, None, tuple[Any, Any]]:
+    """The library, with the CUDA half the plan names; a CUDA build that fails is the cuda
+    check's failure, and the op is built again for the CPU so that the other checks run."""
+    from labs import paths
+    from labs.customop import build, checks, cuda
+
+    cache = paths.cache_dir() / "ops"
+    if plan.source is not None:
+        yield ev.Log(f"build: with {plan.source.name}; {cuda.versions()}")
+        try:
+            return (yield from build.build(source, cache, plan.source, plan.arch)), None
+        except RunError as exc:
+            yield ev.Log("build: the CUDA build failed; building for the CPU alone for the other checks",
+                         level="warning")  # fmt: skip
+            return (yield from build.build(source, cache)), checks.Check("cuda", "fail", str(exc))
+    return (yield from build.build(source, cache)), None
 
 
 def _training(spec: OpSpec, call: Callable[..., Any], p: CustomopParams, seed: int) -> Any:
