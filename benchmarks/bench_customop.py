@@ -26,9 +26,9 @@ COLUMNS = f"{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms
 SHAPES = ((64, 64, 10), (256, 784, 10), (1024, 1024, 1024))  # (n, k, m): digits, MNIST, a big layer
 
 
-def timed_build(cache: Path, cu: Path | None = None) -> tuple[float, Path]:
+def timed_build(cache: Path, cu: Path | None = None, arch: str | None = None) -> tuple[float, Path]:
     started = time.perf_counter()
-    built = build.built(SOURCE, cache, cu)
+    built = build.built(SOURCE, cache, cu, arch)
     return time.perf_counter() - started, built.library
 
 
@@ -43,9 +43,12 @@ def build_times() -> object:
         print(
             f"build matmul_bias.cc: uncached {uncached:.1f} s, cached {cached * 1e3:.0f} ms ({speedup:.0f}x)"
         )
-        if build.cuda_compiler() is not None:
-            with_cuda, library = timed_build(cache, cuda.companion(SOURCE))
+        plan = cuda.plan("on", SOURCE)  # for this machine's GPU, if any
+        if plan.source is not None:
+            with_cuda, library = timed_build(cache, plan.source, plan.arch)
             print(f"build matmul_bias.cc + matmul_bias.cu with nvcc: uncached {with_cuda:.1f} s")
+        else:
+            print(f"no CUDA build: {plan.why_not}")
         return build.load(library)
 
 
@@ -81,10 +84,7 @@ def op_table(library: object) -> None:
     if tf.config.list_logical_devices("GPU") and "float32" in cuda.gpu_dtypes("MatMulBias"):
         devices.append("/GPU:0")
     for device in devices:
-        columns = (
-            f"{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'time ratio':>11}"
-        )
-        print(f"\n{device}\n{columns}")
+        print(f"\n{device}\n{COLUMNS}")
         with tf.device(device):
             for n, k, m in SHAPES:
                 shape_rows(library.mat_mul_bias, n, k, m)  # type: ignore[attr-defined]

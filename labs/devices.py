@@ -56,6 +56,18 @@ def gpu_names() -> list[str]:
         return []
 
 
+def driver_cuda_version() -> tuple[int, int] | None:
+    """The newest CUDA the installed driver supports, as (major, minor); None without NVML."""
+    nvml = _nvml()
+    if nvml is None:
+        return None
+    try:
+        version = int(nvml.nvmlSystemGetCudaDriverVersion())  # 12040 for CUDA 12.4
+    except Exception:
+        return None
+    return version // 1000, version % 1000 // 10
+
+
 def _text(value: str | bytes) -> str:
     return value.decode() if isinstance(value, bytes) else value
 

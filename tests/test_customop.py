@@ -9,8 +9,8 @@ registry is global to a process, so each variant needs its own).
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ import pytest
 from labs import events as ev
 from labs.customop import build, cuda, ops
 from labs.customop.lab import CustomopParams
+from labs.devices import gpu_names
 from labs.params import ParamError
 from labs.registry import get_lab
 from labs.runner import RunRequest
@@ -27,13 +28,13 @@ from tui.screens.run import RunScreen
 from tui.widgets.run_status import RunStatus
 
 BUILD_TIMEOUT = 600  # a first build of TensorFlow's headers takes half a minute on 2 cores
-needs_nvcc = pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc (the CUDA toolkit)")
+needs_nvcc = pytest.mark.skipif(build.cuda_compiler() is None, reason="needs nvcc (the CUDA toolkit)")
 
 
-def customop(*sets: str, **env: str) -> tuple[int, list[ev.Event], str]:
+def customop(*sets: str, device: str = "cpu", **env: str) -> tuple[int, list[ev.Event], str]:
     args = [arg for s in sets for arg in ("--set", s)]
     done = run_cli(
-        "run", "customop", "--headless", "--json", "--device", "cpu", *args, timeout=BUILD_TIMEOUT, **env
+        "run", "customop", "--headless", "--json", "--device", device, *args, timeout=BUILD_TIMEOUT, **env
     )
     return done.returncode, [ev.from_json(line) for line in done.stdout.splitlines()], done.stderr
 
@@ -111,11 +112,33 @@ def test_kernel_agreement_compares_two_devices_and_catches_a_quiet_fallback(buil
     fallback = cuda.agreement(call, ops.quaternion_inputs, ("float32",), rng, "/GPU:0")
     assert fallback.status == "fail"
     assert fallback.detail == "float32: asked for /GPU:0, ran on CPU: no kernel there"
+    calls = []
+
+    def drifting(*arrays: Any) -> Any:  # a kernel that differs between its two calls
+        calls.append(1)
+        return call(*arrays) + 1e-3 * (len(calls) % 2 == 0)
+
+    off = cuda.agreement(drifting, ops.quaternion_inputs, ("float64",), rng, "/CPU:0")
+    assert off.status == "fail" and off.detail == "float64: /CPU:0 is off /CPU:0 by up to 0.001"
 
 
 @needs_nvcc
-def test_cuda_on_compiles_the_kernels_with_nvcc_and_registers_them_for_each_dtype() -> None:
-    code, events, _ = customop("op=zero-out-grad", "cuda=on")
+def test_a_gpu_gets_its_own_code_ptx_when_newer_than_nvcc_and_a_refusal_when_older() -> None:
+    nvcc = build.cuda_compiler()
+    assert nvcc is not None
+    known = build.cuda_architectures(nvcc)  # 75 ... 121 for CUDA 13.0
+    assert len(known) >= 2
+    oldest, newest = known[0], known[-1]
+    assert cuda.target(nvcc, divmod(newest, 10)) == (f"sm_{newest}", "")
+    assert cuda.target(nvcc, (newest // 10 + 1, 0)) == (f"compute_{newest}", "")
+    older = oldest - 5
+    refused = f"the GPU is sm_{older}, and this nvcc compiles for sm_{oldest} and newer"
+    assert cuda.target(nvcc, divmod(older, 10)) == (None, refused)
+
+
+@needs_nvcc
+def test_cuda_on_compiles_the_kernels_with_nvcc_and_registers_them_for_each_dtype(tmp_path: Path) -> None:
+    code, events, _ = customop("op=zero-out-grad", "cuda=on", XDG_CACHE_HOME=str(tmp_path))  # not cached
     assert code == 0
     logs = [e.message for e in events if isinstance(e, ev.Log)]
     assert any(m.startswith("build: ") and "nvcc" in m and "-DGOOGLE_CUDA=1" in m and "zero_out.cu" in m
@@ -128,6 +151,41 @@ def test_cuda_on_compiles_the_kernels_with_nvcc_and_registers_them_for_each_dtyp
         "TensorFlow sees no GPU to run them on"
     )
     assert skipped in logs
+
+
+@needs_nvcc
+@pytest.mark.parametrize("op", ["matmul_bias", "quaternion_distance"])
+def test_each_shipped_cuda_half_compiles_and_links_with_every_symbol_defined(
+    op: str, build_cache: Path
+) -> None:
+    source = ops.SOURCES / f"{op}.cc"
+    built = build.built(source, build_cache / "meetup-lab" / "ops", cuda.companion(source))
+    assert built.library.is_file() and built.library.name.startswith(f"{op}-cuda-")
+    assert "-DGOOGLE_CUDA=1" in built.command and "defs" in built.command  # linked with -z defs
+
+
+@needs_nvcc
+def test_a_launcher_the_cu_never_instantiates_is_a_link_error_that_names_it(tmp_path: Path) -> None:
+    for name in ("zero_out.cc", "zero_out.cu", "launch.cuh", "gpu_stream.h"):
+        (tmp_path / name).write_text((ops.SOURCES / name).read_text())
+    cu = tmp_path / "zero_out.cu"
+    cu.write_text("\n".join(line for line in cu.read_text().splitlines() if "ZeroOutGpu<double>" not in line))
+    code, events, _ = customop(f"source={tmp_path / 'zero_out.cc'}", "cuda=on")
+    assert code == 1
+    found = checks(events)
+    assert found["cuda"] == "FAIL" and found["build"] == "PASS"  # built again for the CPU, and checked
+    reason = terminal(events).reason  # type: ignore[union-attr]
+    assert (
+        "zero_out.cc: undefined reference to `char const* ZeroOutGpu<double>(void*, double const*" in reason
+    )
+
+
+@pytest.mark.skipif(build.cuda_compiler() is None or not gpu_names(), reason="needs nvcc and a GPU")
+def test_on_a_gpu_the_cuda_kernel_runs_there_and_agrees_with_the_cpu_kernel() -> None:
+    code, events, _ = customop("op=quaternion-distance", "cuda=on", device="gpu:0")
+    assert code == 0 and checks(events)["cuda"] == "PASS"
+    logs = [e.message for e in events if isinstance(e, ev.Log)]
+    assert any(m.startswith("PASS cuda: /device:GPU:0 and /CPU:0 agree on 6 random cases") for m in logs)
 
 
 @needs_nvcc

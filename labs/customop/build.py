@@ -33,9 +33,16 @@ from labs.context import RunError
 QUIET = ["-Wno-deprecated-declarations", "-Wno-interference-size"]
 # The CUDA runtime linked into the library and kept to it: the kernels are registered
 # with the runtime of the nvcc that compiled them, whatever CUDA TensorFlow was built
-# with. (Linked the default way, its symbols would bind to TensorFlow's own runtime
-# stub, which loads the CUDA of TensorFlow's build.)
+# with. It must come before TensorFlow's library on the line: that library exports a
+# runtime stub of its own (which loads the CUDA of TensorFlow's build), and the symbols
+# would bind to it. nvcc's own -lcudart_static comes last, too late.
 STATIC_CUDART = ["-lcudart_static", "-Xlinker", "--exclude-libs=libcudart_static.a"]
+# Every symbol defined at link time: a launcher the .cc declares and the .cu never
+# instantiates is a link error with its name, not a failed load.
+COMPLETE = ["-Xlinker", "-z", "-Xlinker", "defs"]
+# "op.cc:(.text._Z...[_Z...]+0x5b): undefined reference to ...": the mangled place says nothing.
+LINKER_PLACE = re.compile(r"^(\S+?):\(\.text\S*\+0x[0-9a-f]+\): ")
+LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,17 @@ def cuda_compiler() -> str | None:
     return shutil.which(found)
 
 
-def cuda_release(nvcc: str) -> str:
-    """nvcc's CUDA release, "13.0" from its "Cuda compilation tools, release 13.0, V13.0.88"."""
+def cuda_release(nvcc: str) -> tuple[int, int] | None:
+    """nvcc's CUDA release, (13, 0) from its "Cuda compilation tools, release 13.0, V13.0.88"."""
     text = subprocess.run([nvcc, "--version"], capture_output=True, text=True).stdout
-    found = re.search(r"release (\d+\.\d+)", text)
-    return found.group(1) if found else "unknown"
+    found = re.search(r"release (\d+)\.(\d+)", text)
+    return (int(found.group(1)), int(found.group(2))) if found else None
+
+
+def cuda_architectures(nvcc: str) -> list[int]:
+    """The compute capabilities nvcc compiles for, as 75 for compute_75 (empty if it won't say)."""
+    text = subprocess.run([nvcc, "--list-gpu-arch"], capture_output=True, text=True).stdout
+    return sorted(int(n) for n in re.findall(r"compute_(\d+)", text))
 
 
 def command(source: Path, output: Path, cuda: Path | None = None, arch: str | None = None) -> list[str]:
@@ -82,6 +95,8 @@ def command(source: Path, output: Path, cuda: Path | None = None, arch: str | No
         raise RunError("no nvcc found: install the CUDA toolkit or set NVCC to one")
     return [
         nvcc,
+        "-ccbin",
+        compiler(),  # the host compiler the CPU build uses, $CXX included
         "-shared",
         "-O2",
         "-Xcompiler",
@@ -94,19 +109,37 @@ def command(source: Path, output: Path, cuda: Path | None = None, arch: str | No
         str(output),
         *flags,
         *STATIC_CUDART,
+        *COMPLETE,
         *links,
     ]
+
+
+def local_headers(sources: list[Path]) -> list[Path]:
+    """The headers that ``sources`` include by ``#include "..."`` from their own folder, and
+    theirs in turn: a change to one must rebuild, as a change to a source does."""
+    found: list[Path] = []
+    pending = list(sources)
+    while pending:
+        including = pending.pop()
+        for name in LOCAL_INCLUDE.findall(including.read_text(errors="replace")):
+            header = (including.parent / name).resolve()
+            if header.is_file() and header not in found:
+                found.append(header)
+                pending.append(header)
+    return sorted(found)
 
 
 def _key(sources: list[Path], cmd: list[str], output: Path) -> str:
     import tensorflow as tf
 
-    version = subprocess.run([cmd[0], "--version"], capture_output=True, text=True).stdout
+    tools = [cmd[0], *(cmd[i + 1] for i, c in enumerate(cmd) if c == "-ccbin")]
     digest = hashlib.sha256()
-    for source in sources:
+    for tool in tools:
+        digest.update(subprocess.run([tool, "--version"], capture_output=True, text=True).stdout.encode())
+    for source in [*sources, *local_headers(sources)]:
         digest.update(source.read_bytes())
     places = {*map(str, sources), str(output)}  # not the paths, which differ by place
-    for part in (tf.__version__, version, *(c for c in cmd[1:] if c not in places)):
+    for part in (tf.__version__, *(c for c in cmd[1:] if c not in places)):
         digest.update(part.encode())
     return digest.hexdigest()[:16]
 
@@ -139,7 +172,11 @@ def build(
         lines.append(line.rstrip())
         yield ev.Log(f"  {line.rstrip()}")
     if proc.wait() != 0:
-        errors = [line for line in lines if re.search(r"\berror\b", line)] or lines
+        errors = [
+            LINKER_PLACE.sub(r"\1: ", line)
+            for line in lines
+            if re.search(r"\berror\b|undefined reference", line)
+        ] or lines
         shown = "\n".join(errors[:12])
         what = " + ".join(str(path) for path in sources)
         tool = "the compiler" if cuda is None else "nvcc"
@@ -149,9 +186,9 @@ def build(
     return Built(library, cmd, cached=False)
 
 
-def built(source: Path, cache: Path, cuda: Path | None = None) -> Built:
+def built(source: Path, cache: Path, cuda: Path | None = None, arch: str | None = None) -> Built:
     """``build`` without watching its lines (benchmarks, tests)."""
-    return ev.drain(build(source, cache, cuda))
+    return ev.drain(build(source, cache, cuda, arch))
 
 
 def load(library: Path) -> Any:

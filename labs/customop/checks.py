@@ -31,6 +31,12 @@ class Check:
     values: dict[str, float] = field(default_factory=dict)
 
 
+def first_line(exc: BaseException) -> str:
+    """An error's first line: TensorFlow's messages go on with a stack of ops and call sites."""
+    text = str(getattr(exc, "message", "") or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def forward(call: Callable[..., Any], inputs: Inputs | None, reference: Callable[..., np.ndarray] | None,
             dtypes: tuple[str, ...], rng: np.random.Generator) -> Check:  # fmt: skip
     if inputs is None or reference is None:
@@ -65,7 +71,7 @@ def gradient(call: Callable[..., Any], inputs: Inputs | None, dtypes: tuple[str,
     try:
         theoretical, numerical = tf.test.compute_gradient(lambda *xs: call(*xs), arrays, delta=GRADIENT_STEP)
     except LookupError as exc:  # TensorFlow's "No gradient defined for operation ..."
-        return Check("gradient", "fail", str(exc).splitlines()[0])
+        return Check("gradient", "fail", first_line(exc))
     error = max(float(np.abs(t - n).max(initial=0.0)) for t, n in zip(theoretical, numerical, strict=True))
     status = "pass" if error <= GRADIENT_TOLERANCE else "fail"
     detail = f"registered vs numeric Jacobian: max difference {error:.2g} (at most {GRADIENT_TOLERANCE:g})"

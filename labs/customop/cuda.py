@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from labs.customop.checks import FORWARD_TOLERANCE, Check
+from labs.customop.checks import FORWARD_TOLERANCE, Check, first_line
 from labs.customop.ops import Inputs
 
 CHOICES = ("auto", "on", "off")
@@ -30,8 +30,9 @@ def companion(source: Path) -> Path:
 @dataclass(frozen=True)
 class Plan:
     source: Path | None  # the .cu to build in; None: a build for the CPU alone
-    arch: str | None  # nvcc's -arch: the GPU's own, or None for nvcc's default
-    why_not: str  # with no source, why no CUDA kernel is built
+    arch: str | None  # nvcc's -arch: sm_XY for the GPU, compute_XY to JIT, None for nvcc's default
+    why_not: str = ""  # with no source, why no CUDA kernel is built
+    verdict: str = "skip"  # with no source, the cuda check's status: "fail" where cuda=on was refused
 
 
 def plan(setting: str, source: Path) -> Plan:
@@ -44,35 +45,78 @@ def plan(setting: str, source: Path) -> Plan:
         return Plan(None, None, "cuda=off: built for the CPU alone")
     if not cu.is_file():
         return Plan(None, None, f"no CUDA source {cu.name} beside {source.name}: a CPU kernel only")
-    if build.cuda_compiler() is None:
+    nvcc = build.cuda_compiler()
+    if nvcc is None:
         return Plan(None, None, "no nvcc on PATH (or $NVCC): a CUDA kernel cannot be compiled here")
     gpus = tf.config.list_physical_devices("GPU")
-    if not gpus and setting == "auto":
-        return Plan(
-            None,
-            None,
-            "TensorFlow sees no GPU (a run on the cpu device hides them); "
-            "--set cuda=on compiles the kernel and registers it anyway",
-        )
-    arch = None
-    if gpus:
-        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
-        arch = f"sm_{capability[0]}{capability[1]}" if capability else None
-    return Plan(cu, arch, "")
+    if not gpus:
+        if setting == "auto":
+            return Plan(
+                None,
+                None,
+                "TensorFlow sees no GPU (a run on the cpu device hides them); "
+                "--set cuda=on compiles the kernel and registers it anyway",
+            )
+        return Plan(cu, None)  # compiled and registered, for nvcc's default architecture
+    capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability")
+    arch, unrunnable = target(nvcc, capability)
+    unrunnable = driver_too_old(nvcc) or unrunnable
+    if unrunnable:
+        # Loaded, the library's GPU kernels would be picked for every check and fail to launch.
+        return Plan(None, None, unrunnable, "skip" if setting == "auto" else "fail")
+    return Plan(cu, arch)
+
+
+def driver_too_old(nvcc: str) -> str:
+    """Why the driver cannot run what this nvcc builds ("" when it can, or cannot be told):
+    the library carries nvcc's CUDA runtime, which needs a driver of that CUDA or newer."""
+    from labs import devices
+    from labs.customop import build
+
+    release, driver = build.cuda_release(nvcc), devices.driver_cuda_version()
+    if release is None or driver is None or driver >= release:
+        return ""
+    theirs, mine = f"{driver[0]}.{driver[1]}", f"{release[0]}.{release[1]}"
+    return (
+        f"the GPU's driver supports CUDA {theirs}, older than nvcc's CUDA {mine}, whose runtime the op "
+        f"would carry: use an nvcc of CUDA {theirs} or older (NVCC=...), or a newer driver"
+    )
+
+
+def target(nvcc: str, capability: tuple[int, int] | None) -> tuple[str | None, str]:
+    """nvcc's -arch for a GPU of this compute capability, or why its kernels could not run there.
+
+    A GPU older than nvcc's oldest architecture cannot run them (nvcc 13 dropped Pascal and
+    Volta, which TensorFlow 2.21 still runs on). A GPU newer than nvcc knows gets PTX, which
+    its driver compiles when the library loads.
+    """
+    from labs.customop import build
+
+    known = build.cuda_architectures(nvcc)
+    if capability is None or not known:
+        return None, ""
+    mine = capability[0] * 10 + capability[1]
+    if mine < known[0]:
+        return None, f"the GPU is sm_{mine}, and this nvcc compiles for sm_{known[0]} and newer"
+    if mine in known:
+        return f"sm_{mine}", ""
+    return f"compute_{max(a for a in known if a <= mine)}", ""
 
 
 def versions() -> str:
-    """nvcc's CUDA beside TensorFlow's, and what a difference means."""
+    """nvcc's CUDA, TensorFlow's and the driver's, for the build log."""
     import tensorflow as tf
 
+    from labs import devices
     from labs.customop import build
 
     nvcc = build.cuda_compiler()
-    nvcc_release = build.cuda_release(nvcc) if nvcc else "none"
-    theirs = str(tf.sysconfig.get_build_info().get("cuda_version", "none"))
-    text = f"nvcc is CUDA {nvcc_release}, TensorFlow was built with CUDA {theirs}"
-    if theirs.split(".")[:1] != nvcc_release.split(".")[:1]:
-        text += f"; the op carries its own CUDA {nvcc_release} runtime, so the GPU's driver must support it"
+    release = build.cuda_release(nvcc) if nvcc else None
+    theirs = tf.sysconfig.get_build_info().get("cuda_version", "none")
+    mine = ".".join(map(str, release)) if release else "of unknown release"
+    text = f"nvcc is CUDA {mine} (its runtime goes into the op), TensorFlow was built with CUDA {theirs}"
+    if (driver := devices.driver_cuda_version()) is not None:
+        text += f", the driver supports CUDA {driver[0]}.{driver[1]}"
     return text
 
 
@@ -95,7 +139,7 @@ def check(op: str, call: Callable[..., Any], inputs: Inputs | None, dtypes: tupl
     import tensorflow as tf
 
     if built_from.source is None:
-        return Check("cuda", "skip", built_from.why_not)
+        return Check("cuda", built_from.verdict, built_from.why_not)
     registered = gpu_dtypes(op)
     if not registered:
         return Check(
@@ -134,23 +178,33 @@ def agreement(call: Callable[..., Any], inputs: Inputs, dtypes: tuple[str, ...],
             arrays = inputs(rng, dtype)
             try:
                 with tf.device(reference):
-                    want = np.asarray(call(*arrays), np.float64)
+                    want = _outputs(call(*arrays))
                 with tf.device(device):
-                    result = call(*arrays)
+                    got = _outputs(call(*arrays))
             except tf.errors.OpError as exc:
-                return Check("cuda", "fail", f"{dtype} on {device}: {exc.message.splitlines()[0]}")
-            ran_on = tf.DeviceSpec.from_string(result.device)
-            if ran_on.device_type != wanted:
-                detail = f"{dtype}: asked for {device}, ran on {ran_on.device_type}: no kernel there"
-                return Check("cuda", "fail", detail)
-            error = float(np.abs(np.asarray(result, np.float64) - want).max(initial=0.0))
-            scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+                return Check("cuda", "fail", f"{dtype} on {device}: {first_line(exc)}")
+            for output in got:
+                ran_on = tf.DeviceSpec.from_string(output.device).device_type
+                if ran_on != wanted:
+                    detail = f"{dtype}: asked for {device}, ran on {ran_on}: no kernel there"
+                    return Check("cuda", "fail", detail)
+            error = max(_difference(w, g) for w, g in zip(want, got, strict=True))
+            scale = max(1.0, *(float(np.abs(np.asarray(w, np.float64)).max(initial=0.0)) for w in want))
             if error > FORWARD_TOLERANCE[dtype] * scale:
                 detail = f"{dtype}: {device} is off {reference} by up to {error:.3g}"
                 return Check("cuda", "fail", detail, {"cuda_max_error": error})
             worst, cases = max(worst, error / scale), cases + 1
     detail = (
-        f"{device} and {reference} agree on {cases} random cases in {', '.join(dtypes)}: relative "
-        f"difference at most {worst:.2g} (the other checks ran on {wanted} too)"
+        f"{device} and {reference} agree on {cases} random cases in {', '.join(dtypes)}: "
+        f"relative difference at most {worst:.2g}"
     )
     return Check("cuda", "pass", detail, {"cuda_max_error": worst})
+
+
+def _outputs(result: Any) -> list[Any]:
+    """An op's outputs as a list: one tensor, or the several an op with several outputs gives."""
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def _difference(want: Any, got: Any) -> float:
+    return float(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64)).max(initial=0.0))

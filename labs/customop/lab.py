@@ -105,13 +105,14 @@ def caller(library: Any, op: str) -> Callable[..., Any]:
 
 
 def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
+    import tensorflow as tf
+
     from labs.customop import build, checks, cuda, gradients
 
     spec = SHIPPED[p.op] if not p.source else None
     source = spec.source if spec is not None else Path(p.source).expanduser()
     plan = cuda.plan(p.cuda, source)
-    built, cuda_failed = yield from _build(source, plan)
-    library = build.load(built.library)
+    built, library, cuda_failed = yield from _build(source, plan)
     names = build.op_names(library)
     if not names:
         raise RunError(f"{source.name} registers no op (no REGISTER_OP that loaded)")
@@ -131,8 +132,11 @@ def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[st
         lambda: _training(spec, call, p, ctx.seed),
         lambda: cuda_failed or cuda.check(spec.op, call, spec.inputs, spec.dtypes, rng, plan),
     ]
-    for number, check in enumerate(steps, start=2):
-        results.append(check())
+    for number, (name, check) in enumerate(zip(CHECKS[1:], steps, strict=True), start=2):
+        try:
+            results.append(check())
+        except tf.errors.OpError as exc:  # the op refused its inputs, or its kernel failed to launch
+            results.append(checks.Check(name, "fail", checks.first_line(exc)))
         yield from _report(results[-1], number)
         if ctx.cancelled:
             break
@@ -150,9 +154,10 @@ def run(p: CustomopParams, ctx: RunContext) -> Generator[ev.Event, None, dict[st
     return summary
 
 
-def _build(source: Path, plan: Any) -> Generator[ev.Event, None, tuple[Any, Any]]:
-    """The library, with the CUDA half the plan names; a CUDA build that fails is the cuda
-    check's failure, and the op is built again for the CPU so that the other checks run."""
+def _build(source: Path, plan: Any) -> Generator[ev.Event, None, tuple[Any, Any, Any]]:
+    """(built, loaded library, the cuda check's failure or None), with the CUDA half the plan
+    names. A CUDA library that fails to build or load is the cuda check's failure, and the op
+    is built again for the CPU so that the other checks run."""
     from labs import paths
     from labs.customop import build, checks, cuda
 
@@ -160,12 +165,16 @@ def _build(source: Path, plan: Any) -> Generator[ev.Event, None, tuple[Any, Any]
     if plan.source is not None:
         yield ev.Log(f"build: with {plan.source.name}; {cuda.versions()}")
         try:
-            return (yield from build.build(source, cache, plan.source, plan.arch)), None
+            built = yield from build.build(source, cache, plan.source, plan.arch)
+            return built, build.load(built.library), None
         except RunError as exc:
+            failed = checks.Check("cuda", "fail", str(exc))
             yield ev.Log("build: the CUDA build failed; building for the CPU alone for the other checks",
                          level="warning")  # fmt: skip
-            return (yield from build.build(source, cache)), checks.Check("cuda", "fail", str(exc))
-    return (yield from build.build(source, cache)), None
+    else:
+        failed = None
+    built = yield from build.build(source, cache)
+    return built, build.load(built.library), failed
 
 
 def _training(spec: OpSpec, call: Callable[..., Any], p: CustomopParams, seed: int) -> Any:

@@ -81,16 +81,17 @@ template <typename T>
 struct Product<Eigen::GpuDevice, T> {
   void operator()(OpKernelContext* context, const Tensor& x, const Tensor& w, const Tensor& b,
                   Tensor* y) const {
-    OP_REQUIRES_LAUNCHED(context, MatMulBiasGpu<T>(GpuStream(context), x.flat<T>().data(), w.flat<T>().data(),
-                                                   b.flat<T>().data(), y->flat<T>().data(), x.dim_size(0),
-                                                   x.dim_size(1), w.dim_size(1)));
+    LaunchOnGpu(context, [&](void* stream) {
+      return MatMulBiasGpu<T>(stream, x.flat<T>().data(), w.flat<T>().data(), b.flat<T>().data(),
+                              y->flat<T>().data(), x.dim_size(0), x.dim_size(1), w.dim_size(1));
+    });
   }
 };
 
 template <typename T>
 struct Zero<Eigen::GpuDevice, T> {
   void operator()(OpKernelContext* context, Tensor* y) const {
-    OP_REQUIRES_LAUNCHED(context, ZeroGpu(GpuStream(context), y->data(), y->TotalBytes()));
+    LaunchOnGpu(context, [&](void* stream) { return ZeroGpu(stream, y->data(), y->TotalBytes()); });
   }
 };
 #endif
@@ -116,6 +117,7 @@ class MatMulBiasOp : public OpKernel {
       Tensor scratch;
       OP_REQUIRES_OK(context, context->allocate_temp(DataTypeToEnum<T>::value, y->shape(), &scratch));
       Product<Device, T>()(context, x, w, b, &scratch);  // the bug: the result stays in the scratch tensor
+      if (!context->status().ok()) return;
       Zero<Device, T>()(context, y);
     } else {
       Product<Device, T>()(context, x, w, b, y);

@@ -26,6 +26,7 @@ const char* MatMulBiasGpu(void* stream, const T* x, const T* w, const T* b, T* y
 
 // The broken op's last step: its output set to zero, as the CPU kernel's is.
 const char* ZeroGpu(void* stream, void* data, int64_t bytes) {
+  if (bytes == 0) return nullptr;  // an empty tensor's data is null
   const cudaError_t error = cudaMemsetAsync(data, 0, bytes, AsStream(stream));
   return error == cudaSuccess ? nullptr : cudaGetErrorString(error);
 }

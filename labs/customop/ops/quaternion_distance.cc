@@ -54,7 +54,7 @@ const char* QuaternionDistanceGpu(void* stream, const T* q1, const T* q2, T* ang
 template <typename T>
 struct Angles<Eigen::GpuDevice, T> {
   void operator()(OpKernelContext* context, const T* q1, const T* q2, T* angle, int64_t n) const {
-    OP_REQUIRES_LAUNCHED(context, QuaternionDistanceGpu<T>(GpuStream(context), q1, q2, angle, n));
+    LaunchOnGpu(context, [&](void* stream) { return QuaternionDistanceGpu<T>(stream, q1, q2, angle, n); });
   }
 };
 #endif

@@ -37,7 +37,7 @@ const char* ZeroOutGpu(void* stream, const T* input, T* output, int64_t n);
 template <typename T>
 struct ZeroOutFunctor<Eigen::GpuDevice, T> {
   void operator()(OpKernelContext* context, const T* input, T* output, int64_t n) const {
-    OP_REQUIRES_LAUNCHED(context, ZeroOutGpu<T>(GpuStream(context), input, output, n));
+    LaunchOnGpu(context, [&](void* stream) { return ZeroOutGpu<T>(stream, input, output, n); });
   }
 };
 #endif

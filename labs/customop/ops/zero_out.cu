@@ -16,6 +16,6 @@ const char* ZeroOutGpu(void* stream, const T* input, T* output, int64_t n) {
   return LaunchError();
 }
 
-template const char* ZeroOutGpu<int>(void*, const int*, int*, int64_t);
+template const char* ZeroOutGpu<int32_t>(void*, const int32_t*, int32_t*, int64_t);
 template const char* ZeroOutGpu<float>(void*, const float*, float*, int64_t);
 template const char* ZeroOutGpu<double>(void*, const double*, double*, int64_t);
