@@ -99,7 +99,7 @@ class PdeParams:
     )
     precision: str = param(
         "float64",
-        "poisson: float64 (error at rounding level) or float32 (about twice as fast)",
+        "poisson: float64 (error at rounding level) or float32 (faster: 1.2x to 1.4x here)",
         choices=("float64", "float32"),
         when=POISSON,
     )
