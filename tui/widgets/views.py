@@ -13,6 +13,19 @@ from labs.numbers import cell
 # One marker per series, so the lines stay apart without colour (NO_COLOR, a
 # monochrome terminal) and the legend says which is which.
 MARKERS = ("•", "x", "+", "o", "*", "#", "@", "%")
+# Given with each series: plotext picks a default colour when a series is added, from
+# the theme the plot last rendered with, so a chart filled before its first render
+# would get other colours. These are textual-plotext's own first eight.
+COLOURS = (
+    (0, 130, 200),
+    (60, 180, 75),
+    (230, 25, 75),
+    (255, 225, 25),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+)
 
 
 class LineChart(PlotextPlot):
@@ -21,10 +34,10 @@ class LineChart(PlotextPlot):
     def show(self, chart: ev.Chart) -> None:
         plt = self.plt
         plt.clear_data()
-        for (name, points), marker in zip(chart.series.items(), cycle(MARKERS)):
+        for (name, points), marker, colour in zip(chart.series.items(), cycle(MARKERS), cycle(COLOURS)):
             if points:
                 xs, ys = zip(*points, strict=True)
-                plt.plot(list(xs), list(ys), label=name, marker=marker)
+                plt.plot(list(xs), list(ys), label=name, marker=marker, color=colour)
         plt.xlabel(chart.x_label)
         plt.ylabel(chart.y_label)
         self.refresh()
