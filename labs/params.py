@@ -30,13 +30,17 @@ def param(
     max: float | None = None,  # noqa: A002
     choices: tuple[str, ...] | None = None,
     when: tuple[str, tuple[str, ...]] | None = None,
+    default_by: tuple[str, dict[str, Any]] | None = None,
 ) -> Any:
     """Declare one parameter field of a lab's parameter dataclass.
 
     ``when=("equation", ("heat",))`` says the parameter only matters while
     another parameter has one of those values (the form hides it otherwise).
+    ``default_by=("equation", {"wave": 500})`` gives another default while that
+    parameter has that value; :func:`build` and the form apply it to a value
+    left unset (the dataclass itself only knows ``default``).
     """
-    meta = {"help": help, "min": min, "max": max, "choices": choices, "when": when}
+    meta = {"help": help, "min": min, "max": max, "choices": choices, "when": when, "default_by": default_by}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -52,6 +56,7 @@ class ParamSpec:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     when: tuple[str, tuple[str, ...]] | None = None
+    default_by: tuple[str, dict[str, Any]] | None = None
 
     def applies(self, values: dict[str, Any]) -> bool:
         """Whether this parameter matters, given the others' current values."""
@@ -59,6 +64,21 @@ class ParamSpec:
             return True
         other, wanted = self.when
         return values.get(other) in wanted
+
+    def default_for(self, values: dict[str, Any]) -> Any:
+        """The default, given the others' current values."""
+        if self.default_by is None:
+            return self.default
+        other, defaults = self.default_by
+        return defaults.get(str(values.get(other)), self.default)
+
+    @property
+    def default_text(self) -> str:
+        """The default in words: "256", or "256 (wave: 500)" where another parameter changes it."""
+        text = _fmt(self.default)
+        if self.default_by is not None:
+            text += " (" + ", ".join(f"{k}: {_fmt(v)}" for k, v in self.default_by[1].items()) + ")"
+        return text
 
     @property
     def type_name(self) -> str:
@@ -134,6 +154,7 @@ def specs(params_cls: type) -> tuple[ParamSpec, ...]:
             max=f.metadata["max"],
             choices=f.metadata["choices"],
             when=f.metadata.get("when"),
+            default_by=f.metadata.get("default_by"),
         )
         for f in dataclasses.fields(params_cls)
     )
@@ -143,7 +164,8 @@ def build(params_cls: type[P], values: dict[str, Any]) -> P:
     """Build a parameter dataclass from typed or textual values.
 
     Unknown names and bad values raise :class:`ParamError` naming what is valid.
-    Cross-parameter checks live in the dataclass's ``__post_init__``.
+    Cross-parameter checks live in the dataclass's ``__post_init__``. A value
+    left unset takes its default for the others' values (``default_by``).
     """
     by_name = {s.name: s for s in specs(params_cls)}
     unknown = sorted(set(values) - set(by_name))
@@ -161,6 +183,10 @@ def build(params_cls: type[P], values: dict[str, Any]) -> P:
                 raise ParamError(f"{name}={value!r} is not valid: expected {spec.allowed}")
             spec.check(value)
             typed[name] = value
+    chosen = {name: typed.get(name, spec.default) for name, spec in by_name.items()}
+    for name, spec in by_name.items():
+        if name not in typed and spec.default_by is not None:
+            typed[name] = spec.default_for(chosen)
     try:
         return params_cls(**typed)
     except ParamError:

@@ -61,7 +61,7 @@ def test_params_pde(cli: CliRunner) -> None:
         line.split()[0]: (line, help_line) for line, help_line in zip(lines[::2], lines[1::2], strict=True)
     }
     grid, grid_help = by_name["grid"]
-    assert grid.split()[:4] == ["grid", "int", "default", "256"]
+    assert grid.split()[:6] == ["grid", "int", "default", "256", "(wave:", "500)"]
     assert grid.endswith("int in [8, 4096]")
     assert grid_help.strip().startswith("grid points per side")
     boundary, _ = by_name["boundary"]

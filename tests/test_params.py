@@ -214,3 +214,14 @@ def test_a_parameter_applies_only_to_the_equations_it_names() -> None:
     assert not by_name["diffusivity"].applies({"equation": "wave"})
     assert by_name["c_re"].applies({"equation": "julia"})
     assert not by_name["c_re"].applies({"equation": "mandelbrot"})
+
+
+def test_a_default_can_depend_on_another_parameter() -> None:
+    grid = {spec.name: spec for spec in specs(PdeParams)}["grid"]
+    assert grid.default_for({"equation": "heat"}) == 256 and grid.default_for({"equation": "wave"}) == 500
+    assert grid.default_text == "256 (wave: 500)"
+    assert build(PdeParams, {"equation": "wave"}).grid == 500  # the tutorial's pond
+    assert build(PdeParams, {"equation": "wave", "grid": "64"}).grid == 64  # a value given wins
+    assert build(PdeParams, {}).grid == 256
+    assert build(PdeParams, {"equation": "julia"}).centre_x == 0.0
+    assert build(PdeParams, {"equation": "mandelbrot"}).centre_x == -0.5

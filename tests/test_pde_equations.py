@@ -77,9 +77,26 @@ def test_the_tutorial_scheme_grows_the_checkerboard_and_symplectic_does_not() ->
 
 
 def test_unstable_wave_step_is_refused_with_the_limit() -> None:
-    with pytest.raises(ParamError, match=r"eps must stay below 2/√8 = 0\.7071"):
+    limit = r"eps must stay below \(√\(damping² \+ 32\) - damping\)/8"
+    with pytest.raises(ParamError, match=limit + r" = 0\.7021"):  # the default damping 0.04
         build(PdeParams, {"equation": "wave", "eps": "0.8"})
+    with pytest.raises(ParamError, match=r"with damping 3: " + limit + r" = 0\.4254"):
+        build(PdeParams, {"equation": "wave", "eps": "0.6", "damping": "3"})
     build(PdeParams, {"equation": "wave", "eps": "0.8", "scheme": "tutorial"})  # shown, not refused
+
+
+@pytest.mark.parametrize(("share", "stable"), [(0.95, True), (1.05, False)])
+def test_the_damped_stability_limit_is_where_the_stepping_turns(share: float, stable: bool) -> None:
+    damping = 3.0
+    u = wave.raindrops(32, 10, seed=0)
+    u += 1e-3 * (np.indices(u.shape).sum(axis=0) % 2 * 2 - 1).astype(np.float32)  # the fastest mode
+    a, b = _wave(u, share * wave.stable_eps(damping), damping, 300, "symplectic")
+    # Just above the limit the checkerboard grows about 1.2x a step (1e23 in 300 steps);
+    # just below, every mode decays, as damping 3 makes it.
+    grown = not np.isfinite(a).all() or np.abs(a).max() > 1e6
+    assert grown is not stable
+    if stable:
+        assert wave.energy(a, b) < wave.energy(u, np.zeros_like(u))
 
 
 # -- gray-scott ---------------------------------------------------------------
@@ -220,6 +237,15 @@ def _counts(width: int, iterations: int, julia_c: complex | None = None) -> tupl
         z, c, tf.zeros(plane.shape, tf.float32), tf.constant(iterations)
     )
     return counts.numpy(), pixel_area
+
+
+def test_the_julia_window_is_centred_on_the_set_by_default() -> None:
+    p = build(PdeParams, {"equation": "julia"})
+    plane, _ = fractal.window(p.centre_x, p.centre_y, p.zoom, 120)
+    counts = fractal.counts_numpy(plane, 60, complex(p.c_re, p.c_im))
+    # A Julia set is symmetric under z -> -z: a window centred on 0 shows it turned half a turn
+    # onto itself (a few pixels on the set's edge may round either way).
+    assert (counts == counts[::-1, ::-1]).mean() > 0.99
 
 
 @pytest.mark.parametrize("julia_c", [None, complex(-0.8, 0.156)])

@@ -244,6 +244,7 @@ async def test_the_form_shows_the_chosen_equations_parameters_and_runs_it(tmp_pa
         await pilot.pause()
         assert not form.query_one("#param-diffusivity").display
         assert form.query_one("#param-eps").display and form.query_one("#param-scheme").display
+        assert form.query_one("#param-grid Input", Input).value == "500"  # the wave's own default
         await _set_field(pilot, "grid", "32")
         await _set_field(pilot, "steps", "200")
         await pilot.press("ctrl+r")
@@ -269,27 +270,66 @@ async def test_colour_map_and_range_keys(tmp_path: Path) -> None:
         assert heatmap.range_mode == "symmetric" and low == -high
 
 
-async def test_zoom_keys_run_the_fractal_again_zoomed(tmp_path: Path) -> None:
+async def test_zoom_and_pan_keys_run_the_fractal_again_there(tmp_path: Path) -> None:
     lab = get_lab("pde")
     params = lab.build_params({"equation": "mandelbrot", "grid": "40", "iterations": "20"})
     app = make_app(
         tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
     )
     async with app.run_test(size=SIZE) as pilot:
-        first = pilot.app.screen
-        assert isinstance(first, RunScreen)
-        await _wait_for(pilot, lambda: first.ended, "the first fractal run")
-        await pilot.press("plus")
-        await pilot.pause()
-        second = pilot.app.screen
-        assert isinstance(second, RunScreen) and second is not first
-        await _wait_for(pilot, lambda: second.ended, "the zoomed run")
-        assert second.query_one(RunStatus).status == "finished"
-    zooms = sorted(
-        json.loads((r.path / "params.json").read_text())["params"]["zoom"]
+        for key in (None, "plus", "shift+right", "shift+up"):
+            previous = pilot.app.screen
+            if key is not None:
+                await pilot.press(key)
+                await pilot.pause()
+            screen = pilot.app.screen
+            assert isinstance(screen, RunScreen) and (key is None or screen is not previous)
+            await _wait_for(pilot, lambda s=screen: s.ended, f"the run after {key}")
+            assert screen.query_one(RunStatus).status == "finished"
+    windows = sorted(
+        tuple(
+            json.loads((r.path / "params.json").read_text())["params"][k]
+            for k in ("zoom", "centre_x", "centre_y")
+        )
         for r in list_runs(tmp_path / "runs")
     )
-    assert zooms == [1.0, 2.0]
+    # Each pan moves the centre by a quarter of the window's height, 2.6 / zoom.
+    assert windows == [(1.0, -0.5, 0.0), (2.0, -0.5, 0.0), (2.0, -0.175, 0.0), (2.0, -0.175, 0.325)]
+
+
+async def test_the_forms_defaults_follow_the_equation_until_the_user_types_one(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        form = await _open_pde_form(pilot)
+        equation = form.query_one("#param-equation Select", Select)
+        grid = form.query_one("#param-grid Input", Input)
+        centre = form.query_one("#param-centre_x Input", Input)
+        equation.value = "julia"
+        await pilot.pause()
+        assert (grid.value, centre.value) == ("256", "0.0")
+        equation.value = "mandelbrot"
+        await pilot.pause()
+        assert centre.value == "-0.5"
+        await _set_field(pilot, "grid", "64")
+        equation.value = "wave"
+        await pilot.pause()
+        assert grid.value == "64"  # typed by the user: kept
+
+
+async def test_zoom_keys_leave_a_run_without_a_zoom_alone(tmp_path: Path) -> None:
+    lab = get_lab("pde")
+    params = lab.build_params({"equation": "heat", "grid": "16", "steps": "20", "frame_every": "10"})
+    app = make_app(
+        tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        await _wait_for(pilot, lambda: screen.ended, "the heat run")
+        await pilot.press("plus")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert screen.query_one(RunStatus).status == "finished"
+    assert len(list_runs(tmp_path / "runs")) == 1
 
 
 async def test_next_view_key_cycles_the_views_a_run_draws(tmp_path: Path) -> None:

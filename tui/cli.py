@@ -79,9 +79,10 @@ def list_labs() -> None:
 @app.command()
 def params(lab: Annotated[str, typer.Argument(help="The lab's name.")]) -> None:
     """List a lab's parameters with their defaults and valid values."""
-    the_lab = _lab(lab)
-    for spec in the_lab.specs:
-        typer.echo(f"{spec.name:<14} {spec.type_name:<7} default {spec.default!s:<10} {spec.allowed}")
+    specs = _lab(lab).specs
+    width = max([10, *(len(spec.default_text) for spec in specs)])
+    for spec in specs:
+        typer.echo(f"{spec.name:<14} {spec.type_name:<7} default {spec.default_text:<{width}} {spec.allowed}")
         typer.echo(f"{'':<14} {spec.help}")
 
 

@@ -35,7 +35,13 @@ RUNS = {
 @dataclass(frozen=True)
 class PdeParams:
     equation: str = param("heat", "the equation to solve", choices=EQUATIONS)
-    grid: int = param(256, "grid points per side (fractals: pixels across)", min=8, max=4096)
+    grid: int = param(
+        256,
+        "grid points per side (fractals: pixels across)",
+        min=8,
+        max=4096,
+        default_by=("equation", {"wave": 500}),  # the tutorial's pond
+    )
     steps: int = param(
         10_000,
         "time steps in total (heat, wave, gray-scott)",
@@ -111,6 +117,7 @@ class PdeParams:
         min=-10.0,
         max=10.0,
         when=FRACTALS,
+        default_by=("equation", {"julia": 0.0}),  # a Julia set is symmetric about 0
     )
     centre_y: float = param(
         0.0,
@@ -136,10 +143,12 @@ class PdeParams:
                 f"dt={self.dt:g} is unstable for D={self.diffusivity:g}: "
                 f"the largest stable dt is dx²/(4D) = {limit:g}"
             )
-        if self.equation == "wave" and self.scheme == "symplectic" and self.eps >= (top := wave.stable_eps()):
+        top = wave.stable_eps(self.damping)
+        if self.equation == "wave" and self.scheme == "symplectic" and self.eps >= top:
             raise ParamError(
-                f"eps={self.eps:g} is unstable for the symplectic scheme: eps must stay below "
-                f"2/√8 = {top:.4f} (the Laplacian's largest eigenvalue is 8)"
+                f"eps={self.eps:g} is unstable for the symplectic scheme with damping {self.damping:g}: "
+                f"eps must stay below (√(damping² + 32) - damping)/8 = {top:.4f} "
+                f"(the Laplacian's largest eigenvalue is 8)"
             )
 
 

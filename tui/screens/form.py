@@ -46,11 +46,13 @@ class FormScreen(Screen[None]):
 
     @on(Select.Changed)
     def _show_relevant_fields(self) -> None:
-        """Show only the parameters that matter for the current choices (say, the equation)."""
+        """Show only the parameters that matter for the current choices (say, the equation),
+        with the defaults those choices give."""
         fields = list(self.query(ParamField))
         values = {f.spec.name: f.text for f in fields}
         for field in fields:
             field.display = field.spec.applies(values)
+            field.follow_default(values)
 
     @on(Input.Changed)
     def _check_field(self, event: Input.Changed) -> None:

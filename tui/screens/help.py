@@ -22,6 +22,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("run", "p / n", "pause or resume / step one frame while paused"),
     ("run", "m / v", "next colour map / colour range: auto, fixed, symmetric"),
     ("run", "+ / -", "zoom in / out (fractals): runs again at the new zoom"),
+    ("run", "shift+arrows", "move the window (fractals): runs again there"),
     ("run", "f", "next view, for runs that show several (softmax: weights, confusion; minibatch: tables)"),
     ("run", "[ / ]", "learning rate down / up the Playground's ladder, while it trains (logreg)"),
     ("run", "r", "run again with the same parameters"),

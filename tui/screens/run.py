@@ -7,9 +7,10 @@ so a replay shows exactly what the live run showed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -50,6 +51,10 @@ class RunScreen(Screen[None]):
         Binding("v", "colour_range", "Colour range", show=False),
         Binding("plus,equals_sign", "zoom(2.0)", "Zoom in", show=False),
         Binding("minus", "zoom(0.5)", "Zoom out", show=False),
+        Binding("shift+left", "pan(-1, 0)", "Pan left", show=False),
+        Binding("shift+right", "pan(1, 0)", "Pan right", show=False),
+        Binding("shift+up", "pan(0, 1)", "Pan up", show=False),
+        Binding("shift+down", "pan(0, -1)", "Pan down", show=False),
         Binding("f", "next_view", "Next view", show=False),
         Binding("left_square_bracket", "tune(-1)", "Rate -"),
         Binding("right_square_bracket", "tune(1)", "Rate +"),
@@ -301,20 +306,32 @@ class RunScreen(Screen[None]):
             return None
 
     def action_zoom(self, factor: float) -> None:
-        """For labs with a zoom (the fractals): run again, zoomed about the same centre."""
+        """For runs with a window (the fractals): run again, zoomed about the same centre."""
+        self._reframe(lambda p: {"zoom": p.zoom * factor})
+
+    def action_pan(self, dx: int, dy: int) -> None:
+        """For runs with a window: run again with its centre moved by a quarter of the
+        fractal window's height (2.6 / zoom), the same step across and down."""
+        self._reframe(
+            lambda p: {
+                "centre_x": p.centre_x + dx * 0.65 / p.zoom,
+                "centre_y": p.centre_y + dy * 0.65 / p.zoom,
+            }
+        )
+
+    def _reframe(self, change: Callable[[Any], dict[str, float]]) -> None:
         request = self._request()
-        if request is None or not hasattr(request.params, "zoom"):
-            self.notify("This run has nothing to zoom.", severity="warning")
+        zoom = next((s for s in request.lab.specs if s.name == "zoom"), None) if request else None
+        if request is None or zoom is None or not zoom.applies(to_dict(request.params)):
+            self.notify("This run has no window to zoom or move.", severity="warning")
             return
-        if self.active_run is not None and not self.ended:
-            self.active_run.stop()
-        try:
-            params = request.lab.build_params(
-                {**to_dict(request.params), "zoom": request.params.zoom * factor}
-            )
+        try:  # before stopping this run: a window out of range leaves it going
+            params = request.lab.build_params({**to_dict(request.params), **change(request.params)})
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return
+        if self.active_run is not None and not self.ended:
+            self.active_run.stop()
         self.app.switch_screen(RunScreen(self.runs_dir, request=replace(request, params=params)))
 
     def action_rerun(self) -> None:

@@ -21,6 +21,7 @@ class ParamField(Vertical):
     def __init__(self, spec: ParamSpec) -> None:
         super().__init__(id=f"param-{spec.name}")
         self.spec = spec
+        self._default_shown = str(spec.default)
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -50,6 +51,15 @@ class ParamField(Vertical):
             return "true" if widget.value else "false"
         assert isinstance(widget, Input | Select)
         return str(widget.value)
+
+    def follow_default(self, values: dict[str, str]) -> None:
+        """Show the default for the others' values (say, the wave's larger grid), unless the
+        user has typed a value of their own."""
+        default = str(self.spec.default_for(values))
+        widget = self.query_one("#value")
+        if isinstance(widget, Input | Select) and str(widget.value) == self._default_shown:
+            widget.value = default
+        self._default_shown = default
 
     def validate(self) -> str | None:
         """Check this field alone; show and return the error, if any."""
