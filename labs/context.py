@@ -33,6 +33,10 @@ class RunError(Exception):
     recorded as failed with this message, and the log keeps the lab's lines, not a traceback."""
 
 
+class Diverged(RunError, FloatingPointError):
+    """A field or a loss that became NaN/inf: the message names when, and what to change."""
+
+
 @dataclass
 class RunContext:
     run_dir: Path

@@ -216,6 +216,20 @@ def test_headless_failed_run_exits_1(cli: CliRunner, runs_dir: Path) -> None:
     assert "ValueError: boom" in result.stdout
 
 
+def test_a_field_that_blows_up_fails_the_run_with_the_step_and_no_traceback(runs_dir: Path) -> None:
+    # The tutorial's forward Euler is shown, not refused; at eps 5 it overflows in tens of steps.
+    sets = ["equation=wave", "scheme=tutorial", "eps=5", "grid=32", "steps=5000", "frame_every=100"]
+    done = run_cli(
+        "run", "pde", *(a for pair in sets for a in ("--set", pair)), "--headless", "--device", "cpu"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "status: failed" in done.stdout
+    assert "the field became NaN/inf by step 100: the scheme blew up (the tutorial scheme)" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+    record = find_run(runs_dir, "last")
+    assert record.summary["kind"] == "exception" and "by step 100" in record.summary["reason"]
+
+
 def test_ctrl_c_cancels_a_headless_run(runs_dir: Path) -> None:
     proc = start_cli("run", "tests.fixture_labs:SLOW", "--headless", "--device", "cpu")
     try:

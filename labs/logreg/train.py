@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from labs.context import Diverged
 from labs.logreg.report import retune
 
 
@@ -48,7 +49,7 @@ def steps_per_epoch(count: int, batch_size: int) -> int:
 
 def check_finite(loss: float, epoch: int) -> None:
     if not np.isfinite(loss):
-        raise FloatingPointError(f"the loss became NaN/inf in epoch {epoch}: lower learning_rate")
+        raise Diverged(f"the loss became NaN/inf in epoch {epoch}: lower learning_rate")
 
 
 def apply_rate(optimizer: Any, tuning: dict[str, float], rate: float) -> tuple[float, str | None]:

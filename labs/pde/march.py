@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from labs import events as ev
+from labs.context import Diverged
 
 # report(step, fields, steps_per_s): the events for one chunk (its metric and frame).
 Report = Callable[[int, tuple[np.ndarray, ...], float], Iterable[ev.Event]]
@@ -25,7 +26,7 @@ def march(
     """Step ``state`` with ``advance(*state, n)`` in chunks of ``every`` steps.
 
     Returns the final fields as NumPy arrays and the steps per second. A field
-    that turns NaN/inf raises FloatingPointError naming the step and the hint.
+    that turns NaN/inf raises Diverged naming the step and the hint.
     """
     import tensorflow as tf
 
@@ -40,7 +41,7 @@ def march(
         done += chunk
         fields = tuple(s.numpy() for s in state)
         if not all(np.isfinite(f).all() for f in fields):
-            raise FloatingPointError(
+            raise Diverged(
                 f"the field became NaN/inf by step {done}: the scheme blew up ({blow_up_hint})"
             )
         rate = done / (time.perf_counter() - started)
