@@ -56,45 +56,51 @@ def row(name: str, unit: str, tf_rate: float, np_rate: float, target: float | No
     print(f"{name:<40} {unit:<9} {tf_rate:>11.1f} {np_rate:>11.1f} {ratio:>7.2f}x {goal:>7} {verdict}")
 
 
-def bench_heat(n: int = 512) -> None:
+# One side of a comparison: work(count) does count units; count units take about 0.1-0.3 s.
+Side = tuple[Callable[[int], object], int]
+
+
+def scaled(count: int, n: int, n0: int) -> int:
+    """The count that keeps a side's time about the same on an n-grid as count on an n0-grid."""
+    return max(2, round(count * (n0 / n) ** 2))
+
+
+def heat_sides(n: int = 512) -> tuple[Side, Side]:
     u0 = np.random.default_rng(0).random((n, n)).astype(np.float32)
     advance = heat.make_heat_stepper(0.2, "fixed")
     u = tf.constant(u0)
     advance(u, tf.constant(0))
-    tf_rate, np_rate = side_by_side(
-        (lambda s: advance(u, tf.constant(s)).numpy(), 2000),
-        (lambda s: heat.heat_steps_numpy(u0, 0.2, s, "fixed"), 300),
+    return (
+        (lambda s: advance(u, tf.constant(s)).numpy(), scaled(2000, n, 512)),
+        (lambda s: heat.heat_steps_numpy(u0, 0.2, s, "fixed"), scaled(300, n, 512)),
     )
-    row(f"heat {n}x{n} (fixed)", "steps/s", tf_rate, np_rate, 3.5)
 
 
-def bench_wave(n: int = 500) -> None:
+def wave_sides(n: int = 500) -> tuple[Side, Side]:
     u0 = wave.raindrops(n, 40, 0)
     ut0 = np.zeros_like(u0)
     advance = wave.make_stepper(0.03, 0.04, "symplectic")
     u, ut = tf.constant(u0), tf.constant(ut0)
     advance(u, ut, tf.constant(0))
-    tf_rate, np_rate = side_by_side(
-        (lambda s: advance(u, ut, tf.constant(s))[0].numpy(), 500),
-        (lambda s: wave.steps_numpy(u0, ut0, 0.03, 0.04, s, "symplectic"), 50),
+    return (
+        (lambda s: advance(u, ut, tf.constant(s))[0].numpy(), scaled(500, n, 500)),
+        (lambda s: wave.steps_numpy(u0, ut0, 0.03, 0.04, s, "symplectic"), scaled(50, n, 500)),
     )
-    row(f"wave {n}x{n} (symplectic)", "steps/s", tf_rate, np_rate, None)
 
 
-def bench_gray_scott(n: int = 256) -> None:
+def gray_scott_sides(n: int = 256) -> tuple[Side, Side]:
     feed, kill = gray_scott.PRESETS["spots"]
     u0, v0 = gray_scott.initial_state(n, 0)
     advance = gray_scott.make_stepper(feed, kill)
     u, v = tf.constant(u0), tf.constant(v0)
     advance(u, v, tf.constant(0))
-    tf_rate, np_rate = side_by_side(
-        (lambda s: advance(u, v, tf.constant(s))[0].numpy(), 2000),
-        (lambda s: gray_scott.steps_numpy(u0, v0, feed, kill, s), 200),
+    return (
+        (lambda s: advance(u, v, tf.constant(s))[0].numpy(), scaled(2000, n, 256)),
+        (lambda s: gray_scott.steps_numpy(u0, v0, feed, kill, s), scaled(200, n, 256)),
     )
-    row(f"gray-scott {n}x{n}", "steps/s", tf_rate, np_rate, 3.0)
 
 
-def bench_mandelbrot(width: int = 600, iterations: int = 200) -> None:
+def mandelbrot_sides(width: int = 600, iterations: int = 200) -> tuple[Side, Side]:
     plane, _ = fractal.window(-0.5, 0.0, 1.0, width)
     advance = fractal.make_iterator(None)
     c = tf.constant(plane)
@@ -109,13 +115,10 @@ def bench_mandelbrot(width: int = 600, iterations: int = 200) -> None:
         for _ in range(count):
             fractal.counts_numpy(plane, iterations)
 
-    name = f"mandelbrot {plane.shape[1]}x{plane.shape[0]}x{iterations}"
-    row(name, "sets/s", *side_by_side((tf_sets, 5), (np_sets, 1)), 2.5)
+    return (tf_sets, 5), (np_sets, 1)
 
 
-def bench_poisson(
-    n: int = 512, dtype: str = "float64", target: float | None = None, *, best: bool = False
-) -> None:
+def poisson_sides(n: int = 512, dtype: str = "float64", *, best: bool = False) -> tuple[Side, Side]:
     """The lab's solve against NumPy's real FFT; with best, NumPy writes into preallocated
     arrays (NumPy 2's ``out=``) and runs under TUNED_ALLOCATOR, its fastest found here."""
     f = poisson.source(n, "random", 0).astype(dtype)
@@ -133,9 +136,7 @@ def bench_poisson(
         for _ in range(count):
             solve_numpy(f)
 
-    rates = side_by_side((tf_solves, 20), (np_solves, 20))
-    against = ", best NumPy" if best else ""
-    row(f"poisson {n}x{n} ({dtype}{against})", "solves/s", *rates, target)
+    return (tf_solves, scaled(20, n, 512)), (np_solves, scaled(20, n, 512))
 
 
 def numpy_solver_into_buffers(n: int, dtype: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -151,6 +152,10 @@ def numpy_solver_into_buffers(n: int, dtype: str) -> Callable[[np.ndarray], np.n
     return solve
 
 
+def compare(name: str, unit: str, sides: tuple[Side, Side], target: float | None = None) -> None:
+    row(name, unit, *side_by_side(*sides), target)
+
+
 def copy_bandwidth(n: int) -> float:
     """GB/s of a NumPy copy of an n×n float32 array (read + write counted)."""
     src, dst = np.random.default_rng(0).random((n, n)).astype(np.float32), np.empty((n, n), np.float32)
@@ -158,24 +163,20 @@ def copy_bandwidth(n: int) -> float:
     return rate * 2 * src.nbytes / 1e9
 
 
-def heat_scaling() -> None:
-    header = f"{'TF µs/step':>11} {'NumPy µs/step':>14} {'TF GB/s':>8} {'copy GB/s':>10} {'TF/copy':>8}"
-    print(f"\n{'heat grid':<10} {header}")
-    for n in (256, 512, 1024, 2048):
-        u0 = np.random.default_rng(0).random((n, n)).astype(np.float32)
-        advance = heat.make_heat_stepper(0.2, "fixed")
-        u = tf.constant(u0)
-        advance(u, tf.constant(0))
-        steps = max(20, 2_000_000_000 // (n * n * 100))
-        tf_rate, np_rate = side_by_side(
-            (lambda s, a=advance, u=u: a(u, tf.constant(s)).numpy(), steps),
-            (lambda s, u0=u0: heat.heat_steps_numpy(u0, 0.2, s, "fixed"), max(5, steps // 10)),
-        )
-        # A step reads u and writes the new u at least once: 8 bytes a cell.
-        tf_bw = tf_rate * 8 * n * n / 1e9
-        copy = copy_bandwidth(n)
-        times = f"{1e6 / tf_rate:>11.1f} {1e6 / np_rate:>14.1f}"
-        print(f"{n:<10} {times} {tf_bw:>8.1f} {copy:>10.1f} {tf_bw / copy:>7.2f}x")
+GRIDS = (256, 512, 1024, 2048)
+
+
+def scaling(name: str, make_sides: Callable[[int], tuple[Side, Side]]) -> None:
+    """Time per step (or solve) by grid size; for heat, also its effective memory bandwidth
+    (a step reads u and writes the new u at least once: 8 bytes a cell) against a copy's."""
+    for n in GRIDS:
+        tf_rate, np_rate = side_by_side(*make_sides(n))
+        times = f"{1e6 / tf_rate:>11.1f} {1e6 / np_rate:>14.1f} {tf_rate / np_rate:>7.2f}x"
+        bandwidth = ""
+        if name == "heat":
+            tf_bw, copy = tf_rate * 8 * n * n / 1e9, copy_bandwidth(n)
+            bandwidth = f" {tf_bw:>8.1f} {copy:>10.1f} {tf_bw / copy:>7.2f}x"
+        print(f"{name:<16} {n:<6} {times}{bandwidth}")
 
 
 # Large blocks stay in the heap instead of being mapped and zeroed afresh on every allocation.
@@ -185,15 +186,30 @@ TUNED_ALLOCATOR = {
 
 # Each row's name, what prints it, and the environment it runs under.
 ROWS: dict[str, tuple[Callable[[], None], dict[str, str]]] = {
-    "heat": (bench_heat, {}),
-    "wave": (bench_wave, {}),
-    "gray-scott": (bench_gray_scott, {}),
-    "mandelbrot": (bench_mandelbrot, {}),
-    "poisson-float64": (partial(bench_poisson, dtype="float64"), {}),
-    "poisson-float32": (partial(bench_poisson, dtype="float32", target=2.0), {}),
-    "poisson-float32-best": (partial(bench_poisson, dtype="float32", best=True), TUNED_ALLOCATOR),
-    "heat-scaling": (heat_scaling, {}),
+    "heat": (lambda: compare("heat 512x512 (fixed)", "steps/s", heat_sides(), 3.5), {}),
+    "wave": (lambda: compare("wave 500x500 (symplectic)", "steps/s", wave_sides()), {}),
+    "gray-scott": (lambda: compare("gray-scott 256x256", "steps/s", gray_scott_sides(), 3.0), {}),
+    "mandelbrot": (lambda: compare("mandelbrot 600x520x200", "sets/s", mandelbrot_sides(), 2.5), {}),
+    "poisson-float64": (lambda: compare("poisson 512x512 (float64)", "solves/s", poisson_sides()), {}),
+    "poisson-float32": (
+        lambda: compare("poisson 512x512 (float32)", "solves/s", poisson_sides(dtype="float32"), 2.0),
+        {},
+    ),
+    "poisson-float32-best": (
+        lambda: compare(
+            "poisson 512x512 (float32, best NumPy)", "solves/s", poisson_sides(dtype="float32", best=True)
+        ),
+        TUNED_ALLOCATOR,
+    ),
+    "heat-scaling": (lambda: scaling("heat", heat_sides), {}),
+    "wave-scaling": (lambda: scaling("wave", wave_sides), {}),
+    "gray-scott-scaling": (lambda: scaling("gray-scott", gray_scott_sides), {}),
+    "poisson-scaling": (lambda: scaling("poisson float32", partial(poisson_sides, dtype="float32")), {}),
 }
+SCALING_HEADER = (
+    f"\n{'scaling':<16} {'grid':<6} {'TF µs/step':>11} {'NumPy µs/step':>14} {'TF/NumPy':>8}"
+    f" {'TF GB/s':>8} {'copy GB/s':>10} {'TF/copy':>8}"
+)
 
 
 def in_fresh_process(name: str) -> None:
@@ -214,4 +230,6 @@ if __name__ == "__main__":
     )
     print(f"{'equation':<40} {'unit':<9} {'TF':>11} {'NumPy':>11} {'TF/NumPy':>8} {'target':>7}")
     for name in ROWS:
+        if name == "heat-scaling":
+            print(SCALING_HEADER)
         in_fresh_process(name)
