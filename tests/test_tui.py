@@ -315,6 +315,47 @@ async def test_the_forms_defaults_follow_the_equation_until_the_user_types_one(t
         assert grid.value == "64"  # typed by the user: kept
 
 
+async def test_pause_step_and_resume_keys_drive_a_live_run(tmp_path: Path) -> None:
+    lab = get_lab("pde")
+    values = {"equation": "heat", "grid": "16", "steps": "10000000", "frame_every": "2000"}
+    app = make_app(
+        tmp_path / "runs",
+        start=RunRequest(lab, lab.build_params(values), "cpu", 0),
+        config_path=tmp_path / "c.json",
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+
+        def step() -> int:
+            return screen.frame.step if screen.frame is not None else -1
+
+        async def settled() -> int:
+            """The frame's step once it stops changing (frames in flight have arrived)."""
+            for _ in range(120):
+                before = step()
+                await pilot.pause(0.5)
+                if step() == before:
+                    return before
+            raise AssertionError("the paused run kept moving")
+
+        await _wait_for(pilot, lambda: step() >= 4000, "frames")
+        await pilot.press("n")  # not paused: only a hint
+        assert not screen.paused
+        await pilot.press("p")
+        assert screen.paused and screen.query_one(RunStatus).status == "paused"
+        held = await settled()
+        await pilot.press("n")
+        await _wait_for(pilot, lambda: step() == held + 2000, "one more frame")
+        assert await settled() == held + 2000  # and then it holds again
+        await pilot.press("p")
+        assert not screen.paused and screen.query_one(RunStatus).status == "running"
+        await _wait_for(pilot, lambda: step() > held + 2000, "frames again after resume")
+        await pilot.press("c")
+        await _wait_for(pilot, lambda: screen.ended, "the cancelled run")
+        assert screen.query_one(RunStatus).status == "cancelled"
+
+
 async def test_zoom_keys_leave_a_run_without_a_zoom_alone(tmp_path: Path) -> None:
     lab = get_lab("pde")
     params = lab.build_params({"equation": "heat", "grid": "16", "steps": "20", "frame_every": "10"})
