@@ -1,11 +1,12 @@
 """Every pde equation: compiled TensorFlow against its NumPy reference, side by side in one run.
 
-Also the heat stepping's scaling with grid size, and its effective memory
-bandwidth against a measured copy bandwidth of this machine.
+Also each stepped equation's (and Poisson's) time per step by grid size, and
+the heat stepping's effective memory bandwidth against a measured copy
+bandwidth of this machine.
 
 Each comparison runs in a fresh process: glibc's allocator raises its mmap
 threshold after a large block is freed, which makes NumPy's FFT temporaries
-cheaper (the Poisson solve up to 1.8x faster), so in one process a row's
+cheaper (the Poisson solve up to 2.7x faster), so in one process a row's
 NumPy speed would depend on the rows before it.
 Run: python benchmarks/bench_pde.py  (one row: --one NAME)
 """
@@ -27,6 +28,8 @@ import tensorflow as tf  # noqa: E402
 from labs.pde import fractal, gray_scott, heat, poisson, wave  # noqa: E402
 
 REPEATS = 5  # best of five: the least disturbed measurement
+# One side of a comparison: work(count) does count units; count units take about 0.1-0.3 s.
+Side = tuple[Callable[[int], object], int]
 
 
 def best_rate(work: Callable[[int], object], count: int) -> float:
@@ -34,7 +37,7 @@ def best_rate(work: Callable[[int], object], count: int) -> float:
     return side_by_side((work, count))[0]
 
 
-def side_by_side(*works: tuple[Callable[[int], object], int]) -> list[float]:
+def side_by_side(*works: Side) -> list[float]:
     """Units per second of each ``(work, count)``, best of REPEATS rounds.
 
     The works take turns within each round, so a slow spell of this shared
@@ -54,10 +57,6 @@ def row(name: str, unit: str, tf_rate: float, np_rate: float, target: float | No
     verdict = "" if target is None else ("ok" if ratio >= target else "BELOW")
     goal = "-" if target is None else f"{target:.1f}x"
     print(f"{name:<40} {unit:<9} {tf_rate:>11.1f} {np_rate:>11.1f} {ratio:>7.2f}x {goal:>7} {verdict}")
-
-
-# One side of a comparison: work(count) does count units; count units take about 0.1-0.3 s.
-Side = tuple[Callable[[int], object], int]
 
 
 def scaled(count: int, n: int, n0: int) -> int:
@@ -146,7 +145,7 @@ def numpy_solver_into_buffers(n: int, dtype: str) -> Callable[[np.ndarray], np.n
 
     def solve(f: np.ndarray) -> np.ndarray:
         np.fft.rfft2(f, out=spectrum)
-        spectrum.__imul__(inverse)
+        np.multiply(spectrum, inverse, out=spectrum)
         return np.fft.irfft2(spectrum, s=f.shape, out=u)
 
     return solve
@@ -166,17 +165,17 @@ def copy_bandwidth(n: int) -> float:
 GRIDS = (256, 512, 1024, 2048)
 
 
-def scaling(name: str, make_sides: Callable[[int], tuple[Side, Side]]) -> None:
-    """Time per step (or solve) by grid size; for heat, also its effective memory bandwidth
-    (a step reads u and writes the new u at least once: 8 bytes a cell) against a copy's."""
+def scaling(name: str, make_sides: Callable[[int], tuple[Side, Side]], *, bandwidth: bool = False) -> None:
+    """Time per step (or solve) by grid size; with bandwidth, also the effective memory
+    bandwidth of a step that reads u and writes the new u once (8 bytes a cell) against a copy's."""
     for n in GRIDS:
         tf_rate, np_rate = side_by_side(*make_sides(n))
         times = f"{1e6 / tf_rate:>11.1f} {1e6 / np_rate:>14.1f} {tf_rate / np_rate:>7.2f}x"
-        bandwidth = ""
-        if name == "heat":
+        columns = ""
+        if bandwidth:
             tf_bw, copy = tf_rate * 8 * n * n / 1e9, copy_bandwidth(n)
-            bandwidth = f" {tf_bw:>8.1f} {copy:>10.1f} {tf_bw / copy:>7.2f}x"
-        print(f"{name:<16} {n:<6} {times}{bandwidth}")
+            columns = f" {tf_bw:>8.1f} {copy:>10.1f} {tf_bw / copy:>7.2f}x"
+        print(f"{name:<16} {n:<6} {times}{columns}")
 
 
 # Large blocks stay in the heap instead of being mapped and zeroed afresh on every allocation.
@@ -201,7 +200,7 @@ ROWS: dict[str, tuple[Callable[[], None], dict[str, str]]] = {
         ),
         TUNED_ALLOCATOR,
     ),
-    "heat-scaling": (lambda: scaling("heat", heat_sides), {}),
+    "heat-scaling": (lambda: scaling("heat", heat_sides, bandwidth=True), {}),
     "wave-scaling": (lambda: scaling("wave", wave_sides), {}),
     "gray-scott-scaling": (lambda: scaling("gray-scott", gray_scott_sides), {}),
     "poisson-scaling": (lambda: scaling("poisson float32", partial(poisson_sides, dtype="float32")), {}),

@@ -33,7 +33,7 @@ class RunError(Exception):
     recorded as failed with this message, and the log keeps the lab's lines, not a traceback."""
 
 
-class Diverged(RunError, FloatingPointError):
+class Diverged(RunError):
     """A field or a loss that became NaN/inf: the message names when, and what to change."""
 
 

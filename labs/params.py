@@ -37,10 +37,11 @@ def param(
     ``when=("equation", ("heat",))`` says the parameter only matters while
     another parameter has one of those values (the form hides it otherwise).
     ``default_by=("equation", {"wave": 500})`` gives another default while that
-    parameter has that value; :func:`build` and the form apply it to a value
-    left unset (the dataclass itself only knows ``default``).
+    choice parameter has that value; :func:`build` and the form apply it to a
+    value left unset (the dataclass itself only knows ``default``).
     """
-    meta = {"help": help, "min": min, "max": max, "choices": choices, "when": when, "default_by": default_by}
+    by = None if default_by is None else (default_by[0], tuple(default_by[1].items()))
+    meta = {"help": help, "min": min, "max": max, "choices": choices, "when": when, "default_by": by}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -56,7 +57,7 @@ class ParamSpec:
     max: float | None = None
     choices: tuple[str, ...] | None = None
     when: tuple[str, tuple[str, ...]] | None = None
-    default_by: tuple[str, dict[str, Any]] | None = None
+    default_by: tuple[str, tuple[tuple[str, Any], ...]] | None = None  # (choice, ((value, default), ...))
 
     def applies(self, values: dict[str, Any]) -> bool:
         """Whether this parameter matters, given the others' current values."""
@@ -70,14 +71,14 @@ class ParamSpec:
         if self.default_by is None:
             return self.default
         other, defaults = self.default_by
-        return defaults.get(str(values.get(other)), self.default)
+        return dict(defaults).get(str(values.get(other)), self.default)
 
     @property
     def default_text(self) -> str:
         """The default in words: "256", or "256 (wave: 500)" where another parameter changes it."""
         text = _fmt(self.default)
         if self.default_by is not None:
-            text += " (" + ", ".join(f"{k}: {_fmt(v)}" for k, v in self.default_by[1].items()) + ")"
+            text += " (" + ", ".join(f"{k}: {_fmt(v)}" for k, v in self.default_by[1]) + ")"
         return text
 
     @property
@@ -144,7 +145,7 @@ def _convert(kind: type, text: str) -> Any:
 def specs(params_cls: type) -> tuple[ParamSpec, ...]:
     """The parameter specs of a lab's parameter dataclass, in declaration order."""
     hints = typing.get_type_hints(params_cls)
-    return tuple(
+    found = tuple(
         ParamSpec(
             name=f.name,
             type=hints[f.name],
@@ -158,6 +159,27 @@ def specs(params_cls: type) -> tuple[ParamSpec, ...]:
         )
         for f in dataclasses.fields(params_cls)
     )
+    _check_default_by(found)
+    return found
+
+
+def _check_default_by(found: tuple[ParamSpec, ...]) -> None:
+    """A lab's mistake in a ``default_by`` shows when its parameters are first read, not as a
+    default that silently never applies or a form that cannot show it."""
+    by_name = {s.name: s for s in found}
+    for spec in found:
+        if spec.default_by is None:
+            continue
+        other, defaults = spec.default_by
+        choices = by_name[other].choices if other in by_name else None
+        if not choices:
+            raise TypeError(f"{spec.name}: default_by names {other!r}, which is not a choice parameter")
+        for value, default in defaults:
+            if value not in choices:
+                raise TypeError(f"{spec.name}: default_by names {other}={value!r}, not one of its choices")
+            if not isinstance(default, spec.type) or isinstance(default, bool) is not (spec.type is bool):
+                raise TypeError(f"{spec.name}: its default for {other}={value} is not a {spec.type.__name__}")
+            spec.check(default)
 
 
 def build(params_cls: type[P], values: dict[str, Any]) -> P:

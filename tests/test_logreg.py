@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 
 from labs import events as ev
 from labs.chance import chance_warning
-from labs.context import RunContext
+from labs.context import Diverged, RunContext
 from labs.logreg import binary, data, playground, softmax
 from labs.logreg.lab import LogregParams
 from labs.params import ParamError
@@ -103,7 +103,7 @@ def test_binary_warns_that_separable_classes_have_no_finite_optimum(tmp_path: Pa
 
 def test_a_diverging_network_fails_naming_the_epoch_and_the_cure(tmp_path: Path) -> None:
     # Six linear layers of 8 on unscaled squares and products: rate 10 overflows at once.
-    with pytest.raises(FloatingPointError, match="NaN/inf in epoch 1: lower learning_rate"):
+    with pytest.raises(Diverged, match="NaN/inf in epoch 1: lower learning_rate"):
         run_mode(
             tmp_path,
             mode="playground",

@@ -36,6 +36,17 @@ def window(cx: float, cy: float, zoom: float, width: int) -> tuple[np.ndarray, f
     return plane.astype(np.complex64), (2 * hw / width) * (2 * hh / height)
 
 
+def zoom_limit(cx: float, cy: float, width: int) -> tuple[float, float]:
+    """The largest zoom whose pixels complex64 still tells apart here, and float32's step there.
+
+    Neighbouring pixel centres must differ by at least one float32 step at the window's
+    centre, and never by less than one near |z| = 1, the orbits' scale, where their
+    rounding happens. Past it the image turns to flat blocks.
+    """
+    step = float(np.spacing(np.float32(max(abs(cx), abs(cy), 1.0))))
+    return 2 * HALF_WIDTH / (width * step), step
+
+
 def counts_numpy(plane: np.ndarray, iterations: int, julia_c: complex | None = None) -> np.ndarray:
     """The reference: escape counts (iterations survived) in complex64 NumPy."""
     c = plane if julia_c is None else np.complex64(julia_c)

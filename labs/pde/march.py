@@ -41,9 +41,7 @@ def march(
         done += chunk
         fields = tuple(s.numpy() for s in state)
         if not all(np.isfinite(f).all() for f in fields):
-            raise Diverged(
-                f"the field became NaN/inf by step {done}: the scheme blew up ({blow_up_hint})"
-            )
+            raise Diverged(f"the field became NaN/inf by step {done}: the scheme blew up ({blow_up_hint})")
         rate = done / (time.perf_counter() - started)
         yield from report(done, fields, rate)
     return fields, rate

@@ -34,9 +34,10 @@ def stable_eps(damping: float) -> float:
     """The largest stable eps of symplectic Euler with this damping.
 
     One step maps a mode (u, u_t) of -L's eigenvalue λ by [[1 - e²λ, e(1 - e·d)], [-eλ, 1 - e·d]]:
-    determinant 1 - e·d, trace 2 - e²λ - e·d. Both roots stay inside the unit circle while
-    |det| < 1 and |trace| < 1 + det, that is e·d < 2 and e²λ + 2e·d < 4; the second is the
-    tighter, hardest at λmax: e < (√(d² + 4λmax) - d) / λmax.
+    determinant 1 - e·d, trace 2 - e²λ - e·d. Both roots stay in the unit circle while
+    |det| <= 1 and |trace| < 1 + det, that is 0 <= e·d <= 2 and e²λ + 2e·d < 4 (undamped, det
+    is 1 and the roots are a rotation: bounded). The second is the tighter, hardest at λmax:
+    e < (√(d² + 4λmax) - d) / λmax.
     """
     return (math.sqrt(damping**2 + 4 * LAMBDA_MAX) - damping) / LAMBDA_MAX
 

@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from labs import events as ev
 from labs.numbers import fmt
 from labs.params import ParamError, to_dict
+from labs.pde.fractal import HALF_HEIGHT
 from labs.png import write_heatmap_png
 from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
@@ -37,6 +38,8 @@ from tui.widgets.run_status import RunStatus
 from tui.widgets.views import LineChart, ResultTable
 
 View = ev.Frame | ev.Chart | ev.Table
+# The parameters of a run whose window the zoom and pan keys move (the fractals').
+WINDOW = ("zoom", "centre_x", "centre_y")
 
 
 class RunScreen(Screen[None]):
@@ -310,23 +313,25 @@ class RunScreen(Screen[None]):
         self._reframe(lambda p: {"zoom": p.zoom * factor})
 
     def action_pan(self, dx: int, dy: int) -> None:
-        """For runs with a window: run again with its centre moved by a quarter of the
-        fractal window's height (2.6 / zoom), the same step across and down."""
+        """For runs with a window: run again with its centre moved by half the window's half
+        height, the same step across and down."""
         self._reframe(
             lambda p: {
-                "centre_x": p.centre_x + dx * 0.65 / p.zoom,
-                "centre_y": p.centre_y + dy * 0.65 / p.zoom,
+                "centre_x": p.centre_x + dx * HALF_HEIGHT / 2 / p.zoom,
+                "centre_y": p.centre_y + dy * HALF_HEIGHT / 2 / p.zoom,
             }
         )
 
     def _reframe(self, change: Callable[[Any], dict[str, float]]) -> None:
-        request = self._request()
-        zoom = next((s for s in request.lab.specs if s.name == "zoom"), None) if request else None
-        if request is None or zoom is None or not zoom.applies(to_dict(request.params)):
+        if (request := self._request()) is None:
+            return
+        values = to_dict(request.params)
+        window = [s for s in request.lab.specs if s.name in WINDOW and s.applies(values)]
+        if len(window) < len(WINDOW):
             self.notify("This run has no window to zoom or move.", severity="warning")
             return
         try:  # before stopping this run: a window out of range leaves it going
-            params = request.lab.build_params({**to_dict(request.params), **change(request.params)})
+            params = request.lab.build_params({**values, **change(request.params)})
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return

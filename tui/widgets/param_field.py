@@ -21,7 +21,8 @@ class ParamField(Vertical):
     def __init__(self, spec: ParamSpec) -> None:
         super().__init__(id=f"param-{spec.name}")
         self.spec = spec
-        self._default_shown = str(spec.default)
+        self._default_shown = _as_text(spec.default)
+        self._typed = False  # once the user's value differs from the default shown, it stays
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -48,18 +49,23 @@ class ParamField(Vertical):
     def text(self) -> str:
         widget = self.query_one("#value")
         if isinstance(widget, Switch):
-            return "true" if widget.value else "false"
+            return _as_text(widget.value)
         assert isinstance(widget, Input | Select)
         return str(widget.value)
 
     def follow_default(self, values: dict[str, str]) -> None:
         """Show the default for the others' values (say, the wave's larger grid), unless the
-        user has typed a value of their own."""
-        default = str(self.spec.default_for(values))
+        user has set a value of their own."""
+        self._typed = self._typed or self.text != self._default_shown
+        self._default_shown = _as_text(self.spec.default_for(values))
+        if self._typed or self.text == self._default_shown:
+            return
         widget = self.query_one("#value")
-        if isinstance(widget, Input | Select) and str(widget.value) == self._default_shown:
-            widget.value = default
-        self._default_shown = default
+        if isinstance(widget, Switch):
+            widget.value = self._default_shown == "true"
+        else:
+            assert isinstance(widget, Input | Select)
+            widget.value = self._default_shown
 
     def validate(self) -> str | None:
         """Check this field alone; show and return the error, if any."""
@@ -71,3 +77,10 @@ class ParamField(Vertical):
         self.set_class(error is not None, "-invalid")
         self.query_one(".param-help", Label).update(error or self.help_text)
         return error
+
+
+def _as_text(value: object) -> str:
+    """A value as the form shows it (and as a user would type it)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
