@@ -179,7 +179,10 @@ def _check_default_by(found: tuple[ParamSpec, ...]) -> None:
                 raise TypeError(f"{spec.name}: default_by names {other}={value!r}, not one of its choices")
             if not isinstance(default, spec.type) or isinstance(default, bool) is not (spec.type is bool):
                 raise TypeError(f"{spec.name}: its default for {other}={value} is not a {spec.type.__name__}")
-            spec.check(default)
+            try:
+                spec.check(default)
+            except ParamError as exc:
+                raise TypeError(f"{spec.name}: its default for {other}={value}: {exc}") from None
 
 
 def build(params_cls: type[P], values: dict[str, Any]) -> P:

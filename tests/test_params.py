@@ -225,3 +225,25 @@ def test_a_default_can_depend_on_another_parameter() -> None:
     assert build(PdeParams, {}).grid == 256
     assert build(PdeParams, {"equation": "julia"}).centre_x == 0.0
     assert build(PdeParams, {"equation": "mandelbrot"}).centre_x == -0.5
+
+
+@pytest.mark.parametrize(
+    ("by", "message"),
+    [
+        (("size", {"big": 9}), "'size', which is not a choice parameter"),
+        (("shape", {"round": 9}), "default_by names shape='round', not one of its choices"),
+        (("shape", {"square": 2.5}), "its default for shape=square is not a int"),
+        (("shape", {"square": 100}), "n=100 is out of range"),
+    ],
+)
+def test_a_default_by_that_could_never_apply_is_refused_when_the_parameters_are_read(
+    by: tuple[str, dict[str, object]], message: str
+) -> None:
+    @dataclass(frozen=True)
+    class Params:
+        shape: str = param("square", "a choice", choices=("square", "line"))
+        size: int = param(1, "not a choice")
+        n: int = param(1, "depends on the shape", min=1, max=10, default_by=by)
+
+    with pytest.raises(TypeError, match=message):
+        specs(Params)
