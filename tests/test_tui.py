@@ -40,6 +40,13 @@ def _app(tmp_path: Path) -> MeetupLabApp:
     return make_app(runs_dir=tmp_path / "runs", config_path=tmp_path / "config.json")
 
 
+def _app_running(tmp_path: Path, lab: str, values: dict[str, str]) -> MeetupLabApp:
+    """The app opened on a run of ``lab`` with these parameters, on the CPU."""
+    the_lab = get_lab(lab)
+    request = RunRequest(the_lab, the_lab.build_params(values), "cpu", 0)
+    return make_app(runs_dir=tmp_path / "runs", start=request, config_path=tmp_path / "config.json")
+
+
 async def _wait_for(pilot: Pilot, condition: Callable[[], bool], what: str, limit_s: float = 90) -> None:
     """Let the app run until ``condition`` holds; bounded so a hang fails instead of blocking."""
     for _ in range(int(limit_s / 0.1)):
@@ -271,11 +278,7 @@ async def test_colour_map_and_range_keys(tmp_path: Path) -> None:
 
 
 async def test_zoom_and_pan_keys_run_the_fractal_again_there(tmp_path: Path) -> None:
-    lab = get_lab("pde")
-    params = lab.build_params({"equation": "mandelbrot", "grid": "40", "iterations": "20"})
-    app = make_app(
-        tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
-    )
+    app = _app_running(tmp_path, "pde", {"equation": "mandelbrot", "grid": "40", "iterations": "20"})
     async with app.run_test(size=SIZE) as pilot:
         for key in (None, "plus", "shift+right", "shift+up"):
             previous = pilot.app.screen
@@ -317,13 +320,8 @@ async def test_the_forms_defaults_follow_the_equation_until_the_user_types_one(t
 
 
 async def test_pause_step_and_resume_keys_drive_a_live_run(tmp_path: Path) -> None:
-    lab = get_lab("pde")
     values = {"equation": "heat", "grid": "16", "steps": "10000000", "frame_every": "2000"}
-    app = make_app(
-        tmp_path / "runs",
-        start=RunRequest(lab, lab.build_params(values), "cpu", 0),
-        config_path=tmp_path / "c.json",
-    )
+    app = _app_running(tmp_path, "pde", values)
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, RunScreen)
@@ -358,14 +356,9 @@ async def test_pause_step_and_resume_keys_drive_a_live_run(tmp_path: Path) -> No
 
 
 async def test_a_zoom_out_of_range_is_refused_and_the_live_run_goes_on(tmp_path: Path) -> None:
-    lab = get_lab("pde")
     # 5e4 is near the largest zoom complex64 resolves at 400 pixels across: twice it is past.
     values = {"equation": "mandelbrot", "grid": "400", "iterations": "100000", "zoom": "5e4"}
-    app = make_app(
-        tmp_path / "runs",
-        start=RunRequest(lab, lab.build_params(values), "cpu", 0),
-        config_path=tmp_path / "c.json",
-    )
+    app = _app_running(tmp_path, "pde", values)
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, RunScreen)
@@ -380,10 +373,8 @@ async def test_a_zoom_out_of_range_is_refused_and_the_live_run_goes_on(tmp_path:
 
 
 async def test_zoom_keys_leave_a_run_without_a_zoom_alone(tmp_path: Path) -> None:
-    lab = get_lab("pde")
-    params = lab.build_params({"equation": "heat", "grid": "16", "steps": "20", "frame_every": "10"})
-    app = make_app(
-        tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
+    app = _app_running(
+        tmp_path, "pde", {"equation": "heat", "grid": "16", "steps": "20", "frame_every": "10"}
     )
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
@@ -410,11 +401,7 @@ async def test_next_view_key_cycles_the_views_a_run_draws(tmp_path: Path) -> Non
 
 
 async def test_rate_keys_retune_a_live_playground_run(tmp_path: Path) -> None:
-    lab = get_lab("logreg")
-    params = lab.build_params({"mode": "playground", "epochs": "1000000", "points": "60"})
-    app = make_app(
-        tmp_path / "runs", start=RunRequest(lab, params, "cpu", 0), config_path=tmp_path / "c.json"
-    )
+    app = _app_running(tmp_path, "logreg", {"mode": "playground", "epochs": "1000000", "points": "60"})
     async with app.run_test(size=SIZE) as pilot:
         screen = pilot.app.screen
         assert isinstance(screen, RunScreen)
