@@ -1,11 +1,15 @@
-"""The run's own process: ``python -m labs.child RUN_DIR``.
+"""The lab's own process: ``python -m labs.child RUN_DIR``, or ``--spare``.
 
-It executes one lab run and writes every event twice: as a JSON line to the
-parent (on a private copy of the original stdout) and to the run folder. File
-descriptors 1 and 2 are pointed at ``output.log`` first, so TensorFlow's
-C++ log lines and a crash's last words land in the run's log, never on the
-user's screen. The parent controls the run through our stdin (see
-:class:`Control`).
+It executes one lab run and appends every event to the run folder's
+``events.jsonl``, where every viewer reads it. Its stdout and stderr are
+``output.log``, so TensorFlow's C++ log lines and a crash's last words land in
+the run's log, never on the user's screen. Its supervisor (``labs.supervisor``)
+controls it through its stdin (see :class:`Control`).
+
+A spare (``--spare``) imports TensorFlow and waits for ``run RUN_DIR`` on its
+stdin: a run given to it starts computing at once. Nothing before that line may
+initialise TensorFlow's devices, so that ``CUDA_VISIBLE_DEVICES``, logical
+devices and thread settings, which only apply before then, still work.
 """
 
 from __future__ import annotations
@@ -16,30 +20,38 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from labs import events as ev
 from labs.context import RunContext, RunError
-from labs.devices import Sampler
+from labs.devices import Sampler, cuda_visible_devices
 from labs.params import ParamError
 from labs.recording import OUTPUT, RunRecord
 from labs.registry import Lab, get_lab
+from labs.state import RunState
 from labs.tensorboard import ScalarWriter
+
+# Once its supervisor is gone, a run that has not stopped by itself within this
+# long records itself interrupted and exits: a run nobody can cancel must not go on.
+ORPHAN_GRACE_S = 1.5
 
 
 class Emitter:
-    """Stamps, records and forwards events; shared by the lab and the sampler thread."""
+    """Stamps and records events; shared by the lab, the sampler and the control thread.
 
-    def __init__(self, record: RunRecord, pipe: TextIO, scalars: ScalarWriter) -> None:
+    The terminal event is recorded exactly once, by whoever gets to :meth:`finish` first.
+    """
+
+    def __init__(self, record: RunRecord, scalars: ScalarWriter) -> None:
         self._record = record
-        self._pipe = pipe
         self._log = record.open_events_for_append()
         self.scalars = scalars
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
-        self.metrics: dict[str, float] = {}
+        self.state = RunState()
+        self._finished = False
 
     @property
     def elapsed(self) -> float:
@@ -48,38 +60,50 @@ class Emitter:
     def emit(self, event: ev.Event) -> ev.Event:
         event = ev.with_time(event, round(self.elapsed, 3))
         with self._lock:
-            self._record.append(event, handle=self._log)
-            if isinstance(event, ev.Metric):
-                self.metrics.update(event.values)
-                self.scalars.metric(event)
-            elif isinstance(event, ev.DeviceSample):
-                self.scalars.device(event)
-            elif isinstance(event, ev.Log):
-                print(f"[{event.level}] {event.message}", file=sys.stderr, flush=True)
-            try:
-                self._pipe.write(ev.to_json(event) + "\n")
-                self._pipe.flush()
-            except (BrokenPipeError, OSError):
-                pass  # the parent is gone; the record on disk still gets everything
+            if self._finished:
+                return event  # a sample from a thread that lost the race with the end
+            self._write(event)
         return event
 
-    def close(self) -> None:
+    def _write(self, event: ev.Event) -> None:
+        self._record.append(event, handle=self._log)
+        self.state.apply(event)
+        if isinstance(event, ev.Metric):
+            self.scalars.metric(event)
+        elif isinstance(event, ev.DeviceSample):
+            self.scalars.device(event)
+        elif isinstance(event, ev.Log | ev.Stage):
+            text = event.message if isinstance(event, ev.Log) else f"stage: {event.name}"
+            print(f"[{getattr(event, 'level', 'info')}] {text}", file=sys.stderr, flush=True)
+
+    def finish(self, terminal: ev.Event, result: dict[str, Any]) -> bool:
+        """Record the run's verdict and summary, unless another thread already has."""
         with self._lock:
+            if self._finished:
+                return False
+            terminal = ev.with_time(terminal, round(self.elapsed, 3))
+            self._write(terminal)
+            self._finished = True
+            self._record.write_summary(terminal, self.state.metrics, result)
             self.scalars.close()
             self._log.close()
+            return True
 
 
 class Control:
-    """The parent's commands on stdin: cancel, pause, resume, step (one frame),
+    """The supervisor's commands on stdin: cancel, pause, resume, step (one frame),
     and ``set NAME VALUE`` (a number the lab reads from ``ctx.tuning``).
 
-    End of file on stdin means the parent is gone, which stops the run too.
+    End of file on stdin means the supervisor is gone: the run is stopped, and if it
+    does not stop by itself within ORPHAN_GRACE_S, ``on_orphaned`` ends it.
     A paused run holds between events, so a lab needs no code of its own for it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, emit: Callable[[ev.Event], object], on_orphaned: Callable[[], None]) -> None:
         self.stop = threading.Event()
         self.orphaned = False
+        self._emit = emit
+        self._on_orphaned = on_orphaned
         self._running = threading.Event()
         self._running.set()
         self._one_frame = False
@@ -94,10 +118,10 @@ class Control:
             if command == "cancel":
                 break
             if command == "pause":
-                self._running.clear()
+                self._hold(True)
             elif command == "resume":
                 self._one_frame = False
-                self._running.set()
+                self._hold(False)
             elif command == "step":
                 self._one_frame = True
                 self._running.set()
@@ -105,15 +129,30 @@ class Control:
                 self._set(command[4:])
         else:
             self.orphaned = True
+            threading.Timer(ORPHAN_GRACE_S, self._on_orphaned).start()
         self.stop.set()
         self._running.set()  # a paused run must wake up to stop
+
+    def _hold(self, held: bool) -> None:
+        if held == (not self._running.is_set()):
+            return
+        if held:
+            self._running.clear()
+        else:
+            self._running.set()
+        self._emit(ev.Paused(held=held))
 
     def _set(self, assignment: str) -> None:
         name, _, value = assignment.partition(" ")
         try:
-            self.tuning[name] = float(value)
+            number = float(value)
         except ValueError:
             print(f"ignored a malformed tuning command: set {assignment}", file=sys.stderr, flush=True)
+            return
+        before = self.tuning.get(name)
+        self.tuning[name] = number
+        was = "" if before is None else f"{before:g} → "
+        self._emit(ev.Log(f"{name}: {was}{number:g}"))
 
     def hold_while_paused(self) -> None:
         self._running.wait()
@@ -125,24 +164,33 @@ class Control:
 
     def terminal(self) -> ev.Event:
         if self.orphaned:
-            return ev.Interrupted(reason="the meetup-lab process watching this run went away")
+            return ev.Interrupted(reason=ORPHANED)
         return ev.Cancelled()
 
 
-def _redirect_output(record: RunRecord) -> TextIO:
-    """Keep a private handle on the parent's pipe; send fds 1 and 2 to output.log."""
-    pipe = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    log_fd = os.open(record.path / OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(log_fd, 1)
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace")
-    sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="replace")
+ORPHANED = "the run's supervisor went away (killed), so the run stopped itself"
+
+
+def _output_to_log() -> None:
+    """Line-buffer our output (it is output.log, set up by the supervisor) and have a crash
+    write Python's stack there too."""
+    sys.stdout.reconfigure(line_buffering=True, errors="replace")  # type: ignore[union-attr]
+    sys.stderr.reconfigure(line_buffering=True, errors="replace")  # type: ignore[union-attr]
     faulthandler.enable(file=sys.stderr)
-    return pipe
+
+
+def _import_tensorflow() -> None:
+    """What a spare does ahead of its run: the import only, no device touched."""
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
 
 
 def _setup_tensorflow(lab: Lab, params: Any, device: str, seed: int) -> None:
+    # Read by CUDA when TensorFlow first touches a device, which has not happened yet
+    # (not even in a spare, which has imported TensorFlow already).
+    visible = cuda_visible_devices(device)
+    if visible is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = visible
     import keras
     import tensorflow as tf
 
@@ -182,13 +230,20 @@ def _drive(
         control.seen(event)
 
 
-def run(record: RunRecord) -> int:
+def run(record: RunRecord, warm: bool) -> None:
+    record.hold_lab_lock()  # for this process's life: the run is live while it writes
+    if record.summary is not None:
+        return  # its supervisor died before we began, and a reader has recorded the run
     meta = record.meta
-    pipe = _redirect_output(record)
-    control = Control()
+    emitter = Emitter(record, ScalarWriter(record.path / "tensorboard"))
+
+    def end_orphan() -> None:
+        if emitter.finish(ev.Interrupted(reason=ORPHANED, log_tail=record.log_tail()), {}):
+            _exit(0)
+
+    control = Control(emitter.emit, end_orphan)
     control.start()
     ctx = RunContext(record.path, meta["seed"], meta["device"], control.stop, control.tuning)
-    emitter = Emitter(record, pipe, ScalarWriter(record.path / "tensorboard"))
     sampler = Sampler(os.getpid(), emitter.emit)
     terminal: ev.Event
     result: dict[str, Any] = {}
@@ -212,8 +267,10 @@ def run(record: RunRecord) -> int:
                 )
             )
             sampler.start()
+            emitter.emit(ev.Stage("setting up TensorFlow (warm start)" if warm else "starting TensorFlow"))
             _setup_tensorflow(lab, params, meta["device"], meta["seed"])
             emitter.scalars.open()
+            emitter.emit(ev.Stage("starting the lab"))
             terminal, result = _drive(lab.load_run()(params, ctx), control, emitter)
         except RunError as exc:
             print(exc, file=sys.stderr, flush=True)
@@ -224,20 +281,35 @@ def run(record: RunRecord) -> int:
                 kind=_classify(exc), reason=f"{type(exc).__name__}: {exc}", log_tail=record.log_tail()
             )
     sampler.stop()
-    terminal = emitter.emit(terminal)
-    record.write_summary(terminal, emitter.metrics, result)
-    emitter.close()
-    return 0
+    emitter.finish(terminal, result)
 
 
-def main() -> None:
-    record = RunRecord(Path(sys.argv[1]))
-    code = run(record)
+def _exit(code: int) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     # Skip interpreter teardown: TensorFlow's atexit hooks can hang or crash,
     # and everything worth keeping is already on disk.
     os._exit(code)
+
+
+def main() -> None:
+    _output_to_log()
+    warm = sys.argv[1] == "--spare"
+    if warm:
+        _import_tensorflow()
+        line = sys.stdin.readline()  # "run RUN_DIR", or end of file: nobody needs the spare
+        if not line.startswith("run "):
+            _exit(0)
+        run_dir = line[4:].strip()
+        # Until now its output went to the spare's log: from here on it is the run's.
+        log_fd = os.open(Path(run_dir) / OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+    else:
+        run_dir = sys.argv[1]
+    run(RunRecord(Path(run_dir)), warm)
+    _exit(0)
 
 
 if __name__ == "__main__":

@@ -65,6 +65,23 @@ class Log:
 
 
 @dataclass(frozen=True)
+class Stage:
+    """What the run is doing before its first result ("starting TensorFlow", "compiling the
+    stepper"): viewers show it with its time so far, until the first metric or view."""
+
+    name: str
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The run was held (``held``) or let go by a control; every viewer sees it."""
+
+    held: bool
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
 class Artifact:
     path: str  # relative to the run folder
     description: str
@@ -155,6 +172,8 @@ Event = (
     | Chart
     | Table
     | Log
+    | Stage
+    | Paused
     | Artifact
     | DeviceSample
     | Finished
@@ -172,6 +191,8 @@ _TYPES: dict[str, type] = {
     "chart": Chart,
     "table": Table,
     "log": Log,
+    "stage": Stage,
+    "paused": Paused,
     "artifact": Artifact,
     "device": DeviceSample,
     "finished": Finished,

@@ -1,14 +1,26 @@
 """Run folders on disk: everything a run logged survives the run's death.
 
-A run folder holds ``params.json`` (written before the run starts),
-``events.jsonl`` (one event per line, flushed as it goes), ``output.log``
-(everything the run's process printed, TensorFlow's own lines included),
-``artifacts/``, ``tensorboard/`` and, once the run has ended, ``summary.json``.
-A folder without a summary whose process is gone was interrupted.
+A run folder (mode 0700: it holds parameters and results) holds
+``params.json`` (written before the run starts), ``events.jsonl`` (one event
+per line, flushed as it goes), ``output.log`` (everything the run's processes
+printed, TensorFlow's own lines included), ``artifacts/``, ``tensorboard/``,
+``process.json`` (the pids), the ``control`` FIFO while it is live
+(:mod:`labs.control`), two lock files and, once the run has ended,
+``summary.json``.
+
+Liveness is the locks: the run's supervisor holds an exclusive ``flock`` on
+``supervisor.lock`` for its whole life, taken before ``params.json`` exists,
+and the lab's process one on ``lab.lock`` for its own; the kernel drops each
+however its holder dies. A run is live while either is held (the lab's
+process may write its last events just after its supervisor died). A folder
+without a summary whose locks are both free was interrupted, and the first
+reader to see it records so (:meth:`RunRecord.settle`): no listing ever says
+``running`` for a run that nobody supervises.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import time
@@ -17,8 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from labs import events as ev
 from labs.jsonfile import read_object, write_atomic
@@ -29,6 +39,8 @@ EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 OUTPUT = "output.log"
 PROCESS = "process.json"
+LOCK = "supervisor.lock"  # held by the supervisor (taken by the starter, handed on)
+LAB_LOCK = "lab.lock"  # held by the lab's process, which may outlive its supervisor by a moment
 
 
 def _read_tail(path: Path, nbytes: int) -> str | None:
@@ -54,11 +66,14 @@ class RunInfo:
     duration: float | None
     key_metric: str
     path: Path
+    device: str = ""
 
 
 class RunRecord:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, lock_fd: int | None = None):
         self.path = Path(path)
+        # Set by create(): the liveness lock, held until it is handed to the supervisor.
+        self.lock_fd = lock_fd
 
     @classmethod
     def create(
@@ -74,7 +89,11 @@ class RunRecord:
         now = datetime.now()
         run_id = f"{now:%Y%m%d-%H%M%S}-{lab}-{secrets.token_hex(2)}"
         path = Path(runs_dir) / run_id
-        path.mkdir(parents=True)
+        Path(runs_dir).mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700)
+        # Locked before params.json makes it a run folder: no reader ever sees it unsupervised.
+        lock_fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
         meta = {
             "run_id": run_id,
             "lab": lab,
@@ -86,8 +105,12 @@ class RunRecord:
             "started_at": now.isoformat(timespec="seconds"),
             "started_unix": time.time(),
         }
-        write_atomic(path / PARAMS, meta)
-        return cls(path)
+        try:
+            write_atomic(path / PARAMS, meta)
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        return cls(path, lock_fd)
 
     @property
     def run_id(self) -> str:
@@ -100,13 +123,60 @@ class RunRecord:
             raise LookupError(f"{self.path} is not a run folder (no readable {PARAMS})")
         return meta
 
-    def set_process(self, pid: int) -> None:
-        # The start time tells a live run from a new process that reuses its pid.
+    def set_process(self, pid: int, supervisor: int) -> None:
+        """Record the pids of the lab's process and of its supervisor (for people and tests:
+        liveness is the lock, since pids are reused)."""
+        write_atomic(self.path / PROCESS, {"pid": pid, "supervisor": supervisor})
+
+    @property
+    def process(self) -> dict[str, Any]:
+        return read_object(self.path / PROCESS) or {}
+
+    def live(self) -> bool:
+        """Whether the run's supervisor or its lab process is alive (holds its lock)."""
+        return any(_held(self.path / name) for name in (LOCK, LAB_LOCK))
+
+    def hold_lab_lock(self) -> int:
+        """For the lab's process: take its lock for life (returns the fd to keep open).
+
+        Blocks while a reader settles the run; the caller then finds the summary written.
+        """
+        fd = os.open(self.path / LAB_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+
+    def settle(self) -> None:
+        """Record a run whose supervisor and lab process died without a verdict as interrupted.
+
+        Done under both locks, so nobody can be writing the run's own verdict meanwhile.
+        """
+        if self.summary is not None:
+            return
+        fds: list[int] = []
         try:
-            created = psutil.Process(pid).create_time()
-        except psutil.Error:
-            created = None
-        write_atomic(self.path / PROCESS, {"pid": pid, "create_time": created})
+            for name in (LOCK, LAB_LOCK):
+                fd = os.open(self.path / name, os.O_RDWR | os.O_CREAT, 0o600)
+                fds.append(fd)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if self.summary is not None:
+                return
+            from labs.state import RunState  # a cycle otherwise: state folds events
+
+            state = RunState.of(self.events())
+            terminal = state.terminal
+            if terminal is None:
+                terminal = ev.Interrupted(
+                    reason="the run's supervisor was killed before it recorded a verdict",
+                    log_tail=self.log_tail(),
+                    time=state.elapsed,
+                )
+                self.append(terminal)
+            self.write_summary(terminal, state.metrics, {})
+        except OSError:
+            pass  # live after all, or a folder we may not write: readers still say interrupted
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def append(self, event: ev.Event, handle: Any = None) -> None:
         """Append one event line. A writer that appends often passes its open handle."""
@@ -131,7 +201,7 @@ class RunRecord:
         """The recorded events (``only``: of that type, say "table"); a torn last line
         (a killed writer) is skipped."""
         try:
-            f = open(self.path / EVENTS, encoding="utf-8")
+            f = open(self.path / EVENTS, encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return
         wanted = f'"type":"{only}"' if only else ""
@@ -188,9 +258,9 @@ class RunRecord:
         summary = self.summary
         if summary is not None:
             return summary["status"]
-        process = read_object(self.path / PROCESS)
-        if process and _alive(process.get("pid"), process.get("create_time")):
+        if self.live():
             return "running"
+        self.settle()
         return "interrupted"
 
     def log_tail(self, lines: int = 20) -> tuple[str, ...]:
@@ -210,19 +280,25 @@ class RunRecord:
             duration=summary.get("duration"),
             key_metric=", ".join(f"{k}={fmt(v)}" for k, v in key.items()) or "-",
             path=self.path,
+            device=meta.get("device", ""),
         )
 
 
-def _alive(pid: object, create_time: object) -> bool:
-    if not isinstance(pid, int):
-        return False
+def _held(path: Path) -> bool:
+    """Whether another open file holds a lock on ``path``."""
     try:
-        process = psutil.Process(pid)
-        if isinstance(create_time, int | float) and abs(process.create_time() - create_time) >= 1.0:
-            return False  # the pid now belongs to another process
-        return process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # never taken, or a run recorded before runs had supervisors
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
         return False
+    finally:
+        os.close(fd)  # releases the probe's own shared lock too
+    return False
 
 
 def list_runs(runs_dir: Path) -> list[RunInfo]:

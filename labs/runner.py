@@ -1,66 +1,46 @@
-"""Runs a lab in its own process and streams its events back.
+"""Starting runs and viewing them: the one run API every front end calls.
 
-The run is isolated in a child process (``labs.child``) in its own session:
-an exception, an abort, a segfault in a loaded C++ op or the out-of-memory
-killer ends the child, never the caller. The caller iterates
-:meth:`Run.events` (blocking; the TUI does it on a worker thread) and may call
-:meth:`Run.cancel` from any thread: first a polite request the run checks
-between events, then SIGKILL after a grace period.
+:meth:`RunRequest.start` creates the run folder and starts its supervisor
+(``labs.supervisor``) detached: the run belongs to its folder and supervisor,
+not to the caller, and goes on whatever becomes of the caller. A :class:`Run`
+is a viewer's handle on a run folder, live or ended: it reads the events as
+they are appended (:meth:`Run.events`) and sends controls through the run's
+FIFO (:mod:`labs.control`). Any number of viewers may hold one at once.
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from labs import control
 from labs import events as ev
-from labs.devices import cuda_visible_devices
 from labs.params import to_dict
-from labs.recording import OUTPUT, RunRecord
+from labs.recording import OUTPUT, RunRecord, find_run
 from labs.registry import Lab, get_lab
+from labs.tail import follow
+
+if TYPE_CHECKING:
+    from labs.warm import Spare
 
 CANCEL_GRACE_S = 0.8
-
-_SIGNALS = {
-    signal.SIGSEGV: "segmentation fault (SIGSEGV): the process touched memory it does not own",
-    signal.SIGABRT: "abort (SIGABRT): a C/C++ check failed or abort() was called",
-    signal.SIGBUS: "bus error (SIGBUS)",
-    signal.SIGFPE: "arithmetic fault (SIGFPE)",
-    signal.SIGILL: "illegal instruction (SIGILL)",
-    signal.SIGTERM: "terminated (SIGTERM)",
-}
+# A control sent while the supervisor is still opening its FIFO is retried this long.
+CONTROL_RETRY_S = 5.0
 
 
-def _describe_signal(number: int) -> str:
-    try:
-        return _SIGNALS.get(signal.Signals(number), signal.Signals(number).name)
-    except ValueError:
-        return f"signal {number}"
-
-
-def oom_kills() -> int | None:
-    """The kernel's count of out-of-memory kills so far (Linux), or ``None`` where unknown.
-
-    A run killed by SIGKILL while this count rose was, almost surely, killed
-    for memory rather than by a person's kill -9.
-    """
-    try:
-        with open("/proc/vmstat", encoding="ascii") as f:
-            for line in f:
-                name, _, value = line.partition(" ")
-                if name == "oom_kill":
-                    return int(value)
-    except (OSError, ValueError):
-        pass
-    return None
+def child_env() -> dict[str, str]:
+    """The environment of a run's processes."""
+    env = dict(os.environ)
+    # They must import exactly what we can (labs given as module:NAME too).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+    return env
 
 
 @dataclass(frozen=True)
@@ -73,11 +53,30 @@ class RunRequest:
     seed: int = 0
     lab_ref: str | None = None  # how the lab was named, if not by its built-in name
 
-    def start(self, runs_dir: Path) -> Run:
-        run = Run(
-            self.lab, self.params, runs_dir=runs_dir, device=self.device, seed=self.seed, lab_ref=self.lab_ref
+    def create(self, runs_dir: Path) -> RunRecord:
+        """The run's folder, its liveness lock held by the caller until a supervisor takes it."""
+        return RunRecord.create(
+            runs_dir,
+            self.lab_ref or self.lab.name,
+            self.lab.name,
+            to_dict(self.params),
+            self.device,
+            self.seed,
+            self.lab.key_metric,
         )
-        return run.start()
+
+    def start(self, runs_dir: Path, spare: Spare | None = None) -> Run:
+        """Create the run and start its supervisor: ``spare``'s, warm, when it has one."""
+        record = self.create(runs_dir)
+        assert record.lock_fd is not None
+        try:
+            control.create(record.path)
+            if spare is None or not spare.take(record):
+                _launch(record)
+        finally:
+            os.close(record.lock_fd)  # the supervisor holds the lock now (or nobody: interrupted)
+            record.lock_fd = None
+        return Run(record)
 
     @classmethod
     def from_record(cls, record: RunRecord) -> RunRequest:
@@ -87,33 +86,31 @@ class RunRequest:
         return cls(lab, lab.build_params(meta["params"]), meta["device"], meta["seed"], meta["lab_ref"])
 
 
-class Run:
-    """One run of a lab: create its record, start it, stream its events."""
-
-    def __init__(
-        self,
-        lab: Lab,
-        params: Any,
-        *,
-        runs_dir: Path,
-        device: str = "auto",
-        seed: int = 0,
-        lab_ref: str | None = None,
-    ):
-        self.lab = lab
-        self.params = params
-        self.device = device
-        self.record = RunRecord.create(
-            runs_dir, lab_ref or lab.name, lab.name, to_dict(params), device, seed, lab.key_metric
+def _launch(record: RunRecord) -> None:
+    """A cold start: a new supervisor, which starts a new lab process."""
+    assert record.lock_fd is not None
+    with open(record.path / OUTPUT, "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "labs.supervisor", str(record.path), str(record.lock_fd)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,  # the supervisor's own failures, should it have any
+            env=child_env(),
+            pass_fds=(record.lock_fd,),
+            # No controlling terminal: a hang-up or Ctrl+C in the caller's terminal never reaches it.
+            start_new_session=True,
         )
-        self._proc: subprocess.Popen[str] | None = None
-        self._cancel_requested = threading.Event()
-        self._t0 = 0.0
-        self._metrics: dict[str, float] = {}
-        self._peak_rss = 0.0
-        self._terminal: ev.Event | None = None
-        self._finish_lock = threading.Lock()
-        self._oom_kills_at_start: int | None = None
+
+
+class Run:
+    """A viewer's handle on one run folder."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.record = record
+
+    @classmethod
+    def find(cls, runs_dir: Path, ref: str) -> Run:
+        return cls(find_run(runs_dir, ref))
 
     @property
     def run_id(self) -> str:
@@ -121,108 +118,56 @@ class Run:
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+        """The lab's process, once its supervisor has started it."""
+        pid = self.record.process.get("pid")
+        return pid if isinstance(pid, int) else None
 
-    def start(self) -> Run:
-        env = dict(os.environ)
-        # The child must import exactly what we can (labs given as module:NAME too).
-        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-        visible = cuda_visible_devices(self.device)
-        if visible is not None:
-            env["CUDA_VISIBLE_DEVICES"] = visible
-        with open(self.record.path / OUTPUT, "ab") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "labs.child", str(self.record.path)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,  # until the child redirects its own fds: import errors land here
-                text=True,
-                encoding="utf-8",
-                env=env,
-                # Its own session: Ctrl+C in the terminal reaches us, not the run.
-                start_new_session=True,
-            )
-        self._t0 = time.monotonic()
-        self._oom_kills_at_start = oom_kills()
-        self.record.set_process(self._proc.pid)
-        return self
+    @property
+    def supervisor_pid(self) -> int | None:
+        pid = self.record.process.get("supervisor")
+        return pid if isinstance(pid, int) else None
 
-    def events(self) -> Iterator[ev.Event]:
-        """The run's events until and including exactly one terminal event."""
-        proc = self._require()
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            try:
-                event = ev.from_json(line)
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a dying child
-            if isinstance(event, ev.Metric):
-                with self._finish_lock:  # stop() may be recording them from another thread
-                    self._metrics.update(event.values)
-            elif isinstance(event, ev.DeviceSample) and event.process_rss_mb:
-                self._peak_rss = max(self._peak_rss, event.process_rss_mb)
-            elif isinstance(event, ev.TERMINAL):
-                continue  # held back until the process has exited and its summary is on disk
+    def live(self) -> bool:
+        return self.record.live()
+
+    def events(self, stop: Callable[[], bool] = lambda: False, skip: str | None = None) -> Iterator[ev.Event]:
+        """The run's events from the first, as they come, until and including exactly one
+        terminal event; ``stop()`` true ends the stream early (a viewer leaving).
+
+        A run whose supervisor died without a verdict is recorded interrupted here.
+        """
+        terminal = False
+        for event in follow(self.record.path / "events.jsonl", self.live, stop, skip=skip):
+            terminal = isinstance(event, ev.TERMINAL)
             yield event
-        proc.stdout.close()
-        yield self._finish(proc.wait())
+        if terminal or stop():
+            return
+        self.record.settle()
+        last = self.record.last_event()
+        if isinstance(last, ev.TERMINAL):
+            yield last
 
-    def _finish(self, returncode: int) -> ev.Event:
-        """The run's terminal event, recorded exactly once whoever gets here first."""
-        with self._finish_lock:
-            if self._terminal is None:
-                last = self.record.last_event()
-                if isinstance(last, ev.TERMINAL) and self.record.summary is not None:
-                    self._terminal = last  # the run ended itself and said how
-                else:
-                    self._terminal = self._verdict(returncode, self._peak_rss)
-                    self.record.append(self._terminal)
-                    self.record.write_summary(self._terminal, dict(self._metrics), {})
-                proc = self._require()
-                if proc.stdin is not None:
-                    try:
-                        proc.stdin.close()
-                    except OSError:
-                        pass  # the child is gone and the pipe with it
-            return self._terminal
-
-    def _verdict(self, returncode: int, peak_rss: float) -> ev.Event:
-        """The terminal event for a child that died without sending one."""
-        elapsed = round(time.monotonic() - self._t0, 3)
-        tail = self.record.log_tail()
-        if self._cancel_requested.is_set():
-            return ev.Cancelled(reason="cancelled by the user (stopped by force)", time=elapsed)
-        peak = f" (its memory peaked at {peak_rss:.0f} MB)" if peak_rss else ""
-        before, now = self._oom_kills_at_start, oom_kills()
-        if returncode == -signal.SIGKILL and before is not None and now is not None and now > before:
-            return ev.Failed(
-                kind="oom",
-                reason=f"the kernel's out-of-memory killer ended the run{peak}",
-                log_tail=tail,
-                time=elapsed,
-            )
-        if returncode == -signal.SIGKILL:
-            return ev.Interrupted(
-                reason=f"the run's process was killed (SIGKILL) from outside{peak}",
-                log_tail=tail,
-                time=elapsed,
-            )
-        if returncode < 0:
-            what = _describe_signal(-returncode)
-            reason = f"the run's process crashed: {what}"
-        else:
-            reason = f"the run's process exited with code {returncode} before reporting a result"
-        return ev.Failed(kind="crash", reason=reason, log_tail=tail, time=elapsed)
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the supervisor is done (the summary is written); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.live():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def _send(self, command: str) -> None:
-        proc = self._require()
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(command + "\n")
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # already gone
+        """Send a control; raise :class:`control.NotLive` if the run is not live."""
+        deadline = time.monotonic() + CONTROL_RETRY_S
+        while True:
+            try:
+                control.send(self.record.path, command)
+                return
+            except control.NotLive:
+                # Supervised but no reader yet: its supervisor is starting. Else: ended.
+                if not self.live() or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def pause(self) -> None:
         """Hold the run between two events (its process stays, idle)."""
@@ -240,28 +185,9 @@ class Run:
         self._send(f"set {name} {value!r}")
 
     def cancel(self, grace: float = CANCEL_GRACE_S) -> None:
-        """Ask the run to stop; kill it if it has not stopped after ``grace`` seconds."""
-        self._cancel_requested.set()
-        self._send("cancel")
-        timer = threading.Timer(grace, self.kill)
-        timer.daemon = True
-        timer.start()
-
-    def stop(self) -> ev.Event:
-        """Stop at once (the app is closing) and record the run as cancelled."""
-        self._cancel_requested.set()
-        self.kill()
-        return self._finish(self._require().wait())
+        """Ask the run to stop; its supervisor kills it if it has not after ``grace`` seconds."""
+        self._send(f"cancel {grace!r}")
 
     def kill(self) -> None:
-        proc = self._require()
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-    def _require(self) -> subprocess.Popen[str]:
-        if self._proc is None:
-            raise RuntimeError("the run has not been started")
-        return self._proc
+        """Stop the run at once; it is recorded as cancelled."""
+        self._send("kill")

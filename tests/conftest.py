@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from labs.recording import RunRecord
+from labs.runner import Run
+from tests.support import kill_run
 
 
 @pytest.fixture(scope="session")
@@ -14,12 +19,19 @@ def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_cache: Path) -> None:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_cache: Path) -> Iterator[None]:
     """Point every place meetup-lab writes to at this test's tmp_path (children inherit it)."""
     monkeypatch.setenv("MEETUP_LAB_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(build_cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    # No warm spare (a TensorFlow process each) unless a test asks for one: CI has 2 cores.
+    monkeypatch.setenv("MEETUP_LAB_WARM_START", "0")
+    yield
+    # Runs outlive whoever started them: whatever a test left live is killed here.
+    for folder in (tmp_path / "runs").glob("*"):
+        if RunRecord(folder).live():  # only then are its recorded pids still its own
+            kill_run(Run(RunRecord(folder)))
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ class EventPump:
         """All events, once the run has ended; kills the run and fails if it does not end."""
         self._thread.join(timeout)
         if self._thread.is_alive():
-            self.run.kill()
+            kill_run(self.run)
             self._thread.join(10)
             pytest.fail(f"run {self.run.run_id} did not end within {timeout:.0f} s; killed it")
         if self.error is not None:
@@ -97,11 +97,18 @@ def alive(pid: int) -> bool:
 
 
 def kill_group(pid: int) -> None:
-    """SIGKILL a run's process group (runs start their own session), if it is still there."""
+    """SIGKILL a process group (a run's lab process and its supervisor each lead one)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def kill_run(run: Run) -> None:
+    """Whatever is left of a run, killed: its lab process group, then its supervisor."""
+    for pid in (run.pid, run.supervisor_pid):
+        if pid is not None:
+            kill_group(pid)
 
 
 def run_pid(run_dir: Path) -> int | None:

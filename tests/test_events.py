@@ -47,6 +47,9 @@ SIMPLE_EVENTS = [
     ev.Cancelled(reason="cancelled by the user (stopped by force)", time=9.0),
     ev.Interrupted(reason="killed", log_tail=("last line",), time=1.0),
     ev.Interrupted(reason="killed"),
+    ev.Stage(name="starting TensorFlow", time=0.1),
+    ev.Paused(held=True, time=4.0),
+    ev.Paused(held=False),
 ]
 
 

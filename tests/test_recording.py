@@ -14,13 +14,18 @@ from labs.recording import RunRecord, find_run, list_runs
 
 
 def make(runs_dir: Path, lab: str = "pde") -> RunRecord:
-    return RunRecord.create(runs_dir, lab, lab, {"grid": 32}, "cpu", 0, "mass")
+    """A run folder as its starter leaves it, the liveness lock let go (as by a dead starter)."""
+    record = RunRecord.create(runs_dir, lab, lab, {"grid": 32}, "cpu", 0, "mass")
+    assert record.lock_fd is not None
+    os.close(record.lock_fd)
+    return record
 
 
-def test_create_writes_params_and_nothing_else(runs_dir: Path) -> None:
+def test_create_writes_params_and_the_lock_in_a_private_folder(runs_dir: Path) -> None:
     record = make(runs_dir)
     assert record.path.parent == runs_dir
-    assert sorted(p.name for p in record.path.iterdir()) == ["params.json"]
+    assert sorted(p.name for p in record.path.iterdir()) == ["params.json", "supervisor.lock"]
+    assert record.path.stat().st_mode & 0o777 == 0o700  # parameters and results: the owner's only
     meta = record.meta
     assert meta["run_id"] == record.run_id
     assert (meta["lab"], meta["params"], meta["device"], meta["seed"]) == ("pde", {"grid": 32}, "cpu", 0)
@@ -39,15 +44,32 @@ def test_a_torn_last_line_is_ended_and_skipped(runs_dir: Path) -> None:
     assert got == [ev.Metric(step=1, values={"mass": 1.0}), ev.Interrupted(reason="killed")]
 
 
-def test_status_without_a_summary_follows_the_process(runs_dir: Path) -> None:
+def test_status_without_a_summary_follows_the_locks(runs_dir: Path) -> None:
     record = make(runs_dir)
-    record.set_process(os.getpid())
+    lab_lock = record.hold_lab_lock()  # as the lab's process holds it
     assert record.status() == "running"
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    # Held by another process (a supervisor), the other lock keeps the run live too.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX);"
+            " print('held', flush=True); sys.stdin.read()",
+            str(record.path / "supervisor.lock"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    record.set_process(int(gone.stdout))
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    os.close(lab_lock)
+    assert record.status() == "running" and record.summary is None
+    holder.kill()  # however the holder dies, the kernel lets the lock go
+    holder.wait()
+    holder.stdout.close()
     assert record.status() == "interrupted"
+    summary = record.summary
+    assert summary is not None and summary["status"] == "interrupted"  # recorded by this reader
     record.write_summary(ev.Failed(kind="oom", reason="MemoryError: x", time=2.0), {"mass": 3.0}, {})
     assert record.status() == "failed"
     summary = record.summary

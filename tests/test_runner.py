@@ -1,6 +1,6 @@
-"""The runner with real child processes: every way a run can end is recorded.
+"""The runner with real supervisors and lab processes: every way a run can end is recorded.
 
-Each run imports TensorFlow in its child (a few seconds), so runs are few and small.
+Each run imports TensorFlow in its lab process (a few seconds), so runs are few and small.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ import numpy as np
 import pytest
 
 from labs import events as ev
-from labs.recording import RunRecord, find_run, list_runs
+from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
-from labs.runner import Run, oom_kills
+from labs.runner import Run, RunRequest
+from labs.supervisor import oom_kills
 from tests.support import (
     EventPump,
     alive,
-    kill_group,
+    kill_run,
     metric_lines,
     only_run_dir,
-    run_pid,
+    run_cli,
     start_cli,
     terminal_of,
     wait_until,
@@ -41,20 +42,13 @@ def start(runs_dir: Path) -> Iterator[Start]:
 
     def _start(ref: str, **values: Any) -> Run:
         lab = get_lab(ref)
-        run = Run(lab, lab.build_params(values), runs_dir=runs_dir, device="cpu", seed=5, lab_ref=ref)
-        started.append(run.start())
+        run = RunRequest(lab, lab.build_params(values), device="cpu", seed=5, lab_ref=ref).start(runs_dir)
+        started.append(run)
         return run
 
     yield _start
     for run in started:
-        if run.pid is not None:
-            kill_group(run.pid)
-            proc = run._proc
-            if proc is not None:
-                proc.wait(10)
-                for stream in (proc.stdin, proc.stdout):
-                    if stream is not None:
-                        stream.close()
+        kill_run(run)
 
 
 def recorded_metrics(record: RunRecord) -> list[ev.Metric]:
@@ -159,7 +153,7 @@ def test_crashes_are_failed_runs_naming_the_signal(start: Start) -> None:
     }
     pumps = {name: EventPump(run) for name, run in runs.items()}
     for signal_name, run in runs.items():
-        how = run.params.how
+        how = run.record.meta["params"]["how"]
         terminal = terminal_of(pumps[signal_name].result())
         assert isinstance(terminal, ev.Failed), terminal
         assert terminal.kind == "crash"
@@ -276,40 +270,75 @@ def test_memory_error_is_an_oom_failure(start: Start) -> None:
     assert recorded_terminal(run.record) == terminal
 
 
-def test_run_outlives_a_killed_parent_and_is_recorded_interrupted(runs_dir: Path) -> None:
+def test_run_outlives_the_killed_cli_that_started_it_and_is_stopped_from_another(runs_dir: Path) -> None:
     cli = start_cli("run", "tests.fixture_labs:SLOW", "--headless", "--device", "cpu")
-    child: int | None = None
     try:
         run_dir = wait_until(lambda: only_run_dir(runs_dir), "the run folder")
         wait_until(lambda: metric_lines(run_dir), "a metric in events.jsonl")
-        child = run_pid(run_dir)
-        assert child is not None and child != cli.pid
-        cli.kill()  # SIGKILL: the CLI gets no chance to cancel anything
+        run = Run(RunRecord(run_dir))
+        assert run.pid is not None and run.supervisor_pid is not None
+        assert cli.pid not in (run.pid, run.supervisor_pid)
+        cli.kill()  # SIGKILL: the CLI gets no chance to do anything
         cli.wait(10)
-
-        def interrupted() -> bool:
-            [info] = list_runs(runs_dir)
-            return info.status == "interrupted"
-
-        wait_until(interrupted, "the run to list as interrupted")
-        record = find_run(runs_dir, "last")
-        assert record.path == run_dir
-        summary = record.summary
-        assert summary is not None and summary["status"] == "interrupted"
-        assert "went away" in summary["reason"]
-        metrics = [e for e in record.events() if isinstance(e, ev.Metric)]
-        assert metrics and metrics[0].values == {"tick": 1.0}
-        assert isinstance(recorded_terminal(record), ev.Interrupted)
-        # The orphaned run stopped itself rather than running on.
-        wait_until(lambda: not alive(child), "the orphaned run's process to exit")
+        # The run goes on without it: its metrics keep coming and it lists as running.
+        seen = len(metric_lines(run_dir))
+        wait_until(lambda: len(metric_lines(run_dir)) > seen + 5, "metrics after the CLI died")
+        [info] = list_runs(runs_dir)
+        assert info.status == "running"
+        stop = run_cli("stop", run.run_id)
+        assert stop.returncode == 0, stop.stderr
+        assert stop.stdout.strip() == f"run {run.run_id}: cancelled"
+        summary = run.record.summary
+        assert summary is not None and summary["status"] == "cancelled"
+        assert isinstance(recorded_terminal(run.record), ev.Cancelled)
+        wait_until(lambda: not alive(run.pid), "the lab's process to exit")
     finally:
         if cli.poll() is None:
             cli.kill()
             cli.wait(10)
         cli.stdout.close()
         cli.stderr.close()
-        if child is not None:
-            kill_group(child)
+        kill_run(Run(RunRecord(run_dir)))
+
+
+@pytest.mark.parametrize("mode", ["yield", "ignore"])
+def test_a_killed_supervisor_takes_its_run_down_and_it_is_recorded_interrupted(
+    start: Start, runs_dir: Path, mode: str
+) -> None:
+    """``ignore``: the lab never yields nor looks at the flag, so only the orphan watchdog stops it."""
+    run = start("tests.fixture_labs:SLOW", mode=mode)
+    pump = EventPump(run)
+    pump.wait_for_metrics(1)
+    lab_pid, supervisor = run.pid, run.supervisor_pid
+    assert lab_pid is not None and supervisor is not None
+    os.kill(supervisor, signal.SIGKILL)
+    terminal = terminal_of(pump.result())
+    assert isinstance(terminal, ev.Interrupted), terminal
+    assert "supervisor went away" in terminal.reason
+    wait_until(lambda: not alive(lab_pid), "the lab's process to exit", timeout=10)
+    [info] = list_runs(runs_dir)
+    assert info.status == "interrupted"
+    assert run.record.summary["status"] == "interrupted"
+    assert recorded_terminal(run.record) == terminal
+
+
+def test_a_run_folder_nobody_supervises_is_interrupted_never_running(runs_dir: Path) -> None:
+    """The lock is taken with the folder: until a supervisor has it the starter holds it, and a
+    starter that died before handing it on leaves a run that the next reader records interrupted."""
+    lab = get_lab("tests.fixture_labs:OK")
+    record = RunRequest(lab, lab.build_params({}), lab_ref="tests.fixture_labs:OK").create(runs_dir)
+    assert record.lock_fd is not None
+    assert record.meta["lab_ref"] == "tests.fixture_labs:OK"
+    assert record.status() == "running" and record.summary is None  # the lock is held: live
+    os.close(record.lock_fd)  # as a starter killed right here would leave it
+    [info] = list_runs(runs_dir)
+    assert info.status == "interrupted"
+    summary = record.summary
+    assert summary is not None and summary["status"] == "interrupted"
+    assert "supervisor" in summary["reason"]
+    assert isinstance(recorded_terminal(record), ev.Interrupted)
+    # A viewer of the dead run gets its verdict, once.
+    assert [type(e) for e in Run(record).events()] == [ev.Interrupted]
 
 
 def test_pde_run_produces_frames_artifacts_and_tensorboard(start: Start) -> None:
@@ -347,19 +376,6 @@ def test_pde_run_produces_frames_artifacts_and_tensorboard(start: Start) -> None
     assert [f.step for f in run.record.events() if isinstance(f, ev.Frame)] == [0, 50, 100, 150, 200]
 
 
-def test_events_before_start_is_an_error(runs_dir: Path) -> None:
-    lab = get_lab("tests.fixture_labs:OK")
-    run = Run(lab, lab.build_params({}), runs_dir=runs_dir)
-    assert run.pid is None
-    with pytest.raises(RuntimeError, match="not been started"):
-        next(run.events())
-    with pytest.raises(RuntimeError, match="not been started"):
-        run.cancel()
-    # The record exists from creation, before any process.
-    assert (run.record.path / "params.json").is_file()
-    assert run.record.meta["lab_ref"] == "ok"
-
-
 def test_a_lab_the_child_cannot_load_is_a_start_failure(runs_dir: Path) -> None:
     """events.Failed: kind "start" means the run never began, with the reason why.
 
@@ -367,7 +383,7 @@ def test_a_lab_the_child_cannot_load_is_a_start_failure(runs_dir: Path) -> None:
     happens, so this run is cheap).
     """
     lab = get_lab("tests.fixture_labs:OK")
-    run = Run(lab, lab.build_params({}), runs_dir=runs_dir, lab_ref="tests.fixture_labs:GONE").start()
+    run = RunRequest(lab, lab.build_params({}), lab_ref="tests.fixture_labs:GONE").start(runs_dir)
     events = EventPump(run).result()
 
     terminal = terminal_of(events)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
-from labs.runner import RunRequest
+from labs.runner import Run, RunRequest
 from tests.recorded import (
     RUN_ID,
     make_recorded_placement,
@@ -22,11 +22,12 @@ from tests.recorded import (
     make_recorded_sweep,
 )
 from tui.app import MeetupLabApp, make_app
+from tui.screens.choice import ChoiceScreen
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
-from tui.screens.history import HistoryScreen
 from tui.screens.menu import MenuScreen
 from tui.screens.run import RunScreen
+from tui.screens.runs import RunsScreen
 from tui.widgets.heatmap import Heatmap
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.param_field import ParamField
@@ -112,12 +113,43 @@ async def test_choose_lab_change_parameter_run_and_see_metrics(tmp_path: Path) -
         assert json.loads((info.path / "params.json").read_text())["params"]["grid"] == 32
 
 
+async def test_escape_leaves_a_run_going_and_the_board_reattaches_and_cancels_it(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        screen = await _run_pde_until_first_metric(pilot, grid="64", steps="10000000")
+        await pilot.press("escape")  # back to the form; the run goes on
+        assert isinstance(pilot.app.screen, FormScreen)
+        (info,) = list_runs(tmp_path / "runs")
+        assert info.status == "running"
+        await pilot.press("escape", "h")
+        board = pilot.app.screen
+        assert isinstance(board, RunsScreen)
+        table = board.query_one(DataTable)
+        assert table.get_row_at(0)[:3] == [info.run_id, "pde", "running"]
+        first = str(table.get_row_at(0)[3])
+
+        # The board follows the run as it goes: its progress cell changes by itself.
+        await _wait_for(pilot, lambda: str(table.get_row_at(0)[3]) != first, "the board to move")
+        await pilot.press("enter")  # attach
+        attached = pilot.app.screen
+        assert isinstance(attached, RunScreen) and attached is not screen
+        status = attached.query_one(RunStatus)
+        await _wait_for(pilot, lambda: status.status == "running" and status.step > 0, "the live run")
+        await pilot.press("escape")
+        assert pilot.app.screen is board
+
+        await pilot.press("c")  # cancel asks first; Escape keeps it
+        assert isinstance(pilot.app.screen, ChoiceScreen)
+        await pilot.press("escape")
+        assert pilot.app.screen is board and list_runs(tmp_path / "runs")[0].status == "running"
+        await pilot.press("c", "tab", "enter")  # "Cancel the run"
+        await _wait_for(pilot, lambda: list_runs(tmp_path / "runs")[0].status == "cancelled", "the cancel")
+        await _wait_for(pilot, lambda: table.get_row_at(0)[2] == "cancelled", "the board to say so")
+
+
 async def test_cancel_a_running_run(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         screen = await _run_pde_until_first_metric(pilot, grid="64", steps="10000000")
         status = screen.query_one(RunStatus)
-        await pilot.press("escape")  # refused while running: the run screen stays
-        assert pilot.app.screen is screen
         await pilot.press("c")
         await _wait_for(pilot, lambda: screen.ended, "the cancelled run to end")
         assert status.status == "cancelled"
@@ -153,7 +185,7 @@ async def test_open_a_recorded_run_from_history(tmp_path: Path) -> None:
         await pilot.press("h")
         await pilot.pause()
         history = pilot.app.screen
-        assert isinstance(history, HistoryScreen)
+        assert isinstance(history, RunsScreen)
         table = history.query_one(DataTable)
         assert table.row_count == 1
         assert table.get_row_at(0)[0] == RUN_ID
@@ -218,12 +250,27 @@ async def test_no_color_draws_the_heatmap_in_ascii(tmp_path: Path, monkeypatch: 
         assert "@" in drawn  # the densest character of the ramp marks the peak
 
 
-async def test_quitting_mid_run_records_it_as_cancelled(tmp_path: Path) -> None:
+async def test_quitting_with_a_live_run_asks_stay_cancel_or_leave_it_running(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
-        await _run_pde_until_first_metric(pilot, grid="64", steps="10000000")
+        screen = await _run_pde_until_first_metric(pilot, grid="64", steps="10000000")
         await pilot.press("q")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ChoiceScreen) and "1 run is live" in dialog.question
+        await pilot.press("escape")  # stay
+        assert pilot.app.screen is screen and pilot.app.is_running
+        await pilot.press("q", "enter")  # the default: leave it running
     (info,) = list_runs(tmp_path / "runs")
-    assert info.status == "cancelled"
+    assert info.status == "running"  # the app has gone, the run has not
+
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:  # a new session sees it
+        await pilot.press("h")
+        board = pilot.app.screen
+        assert isinstance(board, RunsScreen)
+        assert board.query_one(DataTable).get_row_at(0)[:3] == [info.run_id, "pde", "running"]
+        await pilot.press("q", "tab", "enter")  # cancel them
+    run = Run(RunRecord(info.path))
+    assert run.wait(30)
+    assert run.record.status() == "cancelled"
 
 
 async def test_replay_of_a_run_without_a_result_says_so(tmp_path: Path) -> None:

@@ -12,17 +12,25 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from labs import warm
+from labs.board import Board
+from labs.control import NotLive
 from labs.recording import RunRecord
 from labs.registry import all_labs, get_lab
-from labs.runner import RunRequest
+from labs.runner import Run, RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
 from tui import config
 from tui.messages import OpenForm, OpenRecord, StartRun
+from tui.screens.choice import ChoiceScreen
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
-from tui.screens.history import HistoryScreen
 from tui.screens.menu import MenuScreen
 from tui.screens.run import RunScreen
+from tui.screens.runs import RunsScreen
+
+# A new spare starts this long after the last was taken, so that its import of
+# TensorFlow does not compete with the run that has just started with its own.
+SPARE_DELAY_S = 5.0
 
 
 class MeetupLabApp(App[None]):
@@ -48,11 +56,16 @@ class MeetupLabApp(App[None]):
         self._config_path = config_path
         for theme in THEMES:
             self.register_theme(theme)
-        saved = config.load(config_path).get("theme")
+        settings = config.load(config_path)
+        saved = settings.get("theme")
         # Any registered theme (ours or Textual's, chosen from the palette) is restored.
         self.theme = saved if saved in self.available_themes else DEFAULT_THEME
+        self.warm_start = warm.wanted(settings.get("warm_start", True) is not False)
+        self._spare: warm.Spare | None = None
 
     def on_mount(self) -> None:
+        if self.warm_start and self._start is None:
+            self._spare = warm.Spare()
         self.push_screen(MenuScreen())
         if self._start is not None:
             self.push_screen(RunScreen(self.runs_dir, request=self._start))
@@ -74,8 +87,47 @@ class MeetupLabApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def action_history(self) -> None:
-        self.push_screen(HistoryScreen(self.runs_dir))
+    def action_runs(self) -> None:
+        self.push_screen(RunsScreen(self.runs_dir))
+
+    def take_spare(self) -> warm.Spare | None:
+        """The warm spare for a run about to start (None: start cold); another follows."""
+        spare, self._spare = self._spare, None
+        if self.warm_start:
+            self.set_timer(SPARE_DELAY_S, self._new_spare)
+        return spare
+
+    def _new_spare(self) -> None:
+        if self._spare is None and self.is_running:
+            self._spare = warm.Spare()
+
+    def on_unmount(self) -> None:
+        if self._spare is not None:
+            self._spare.close()
+
+    async def action_quit(self) -> None:
+        """Quit; with runs live, ask first: leave them running (the default), cancel them, or stay."""
+        live = [row for row in Board(self.runs_dir).rows(limit=0) if row.live]
+        if not live:
+            self.exit()
+            return
+        names = ", ".join(row.run_id for row in live[:3]) + (
+            f" and {len(live) - 3} more" if len(live) > 3 else ""
+        )
+        question = f"{len(live)} run{'s are' if len(live) > 1 else ' is'} live: {names}."
+
+        def answered(answer: str | None) -> None:
+            if answer == "cancel":
+                for row in live:
+                    try:
+                        Run(RunRecord(row.path)).cancel()
+                    except NotLive:
+                        pass  # it ended meanwhile
+            if answer in ("leave", "cancel"):
+                self.exit()
+
+        answers = [("leave", "Leave them running"), ("cancel", "Cancel them"), ("stay", "Stay")]
+        await self.push_screen(ChoiceScreen(question, answers, "stay"), answered)
 
     @on(OpenForm)
     def open_form(self, message: OpenForm) -> None:
@@ -95,7 +147,7 @@ class MeetupLabApp(App[None]):
             yield SystemCommand(
                 f"Run lab: {lab.name}", lab.summary, partial(self.post_message, OpenForm(lab.name))
             )
-        yield SystemCommand("History", "Recorded runs", self.action_history)
+        yield SystemCommand("Runs", "The runs board: live and recorded runs", self.action_runs)
 
 
 def make_app(

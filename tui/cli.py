@@ -17,9 +17,13 @@ from labs import paths
 if TYPE_CHECKING:
     from labs.recording import RunRecord
     from labs.registry import Lab
-    from labs.runner import RunRequest
+    from labs.runner import Run, RunRequest
+    from tui.headless import Outcome
 
 EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+# A viewer ended by a signal exits 128 + its number, as shells do.
+EXIT_HANGUP, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 129, 141, 143
+STOP_WAIT_S = 30.0
 
 app = typer.Typer(
     help="A terminal lab console for offline TensorFlow experiments.",
@@ -96,12 +100,15 @@ def run(
     device: Annotated[str, typer.Option(help="auto, cpu, gpu or gpu:N.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     runs_dir: RunsDir = None,
-    headless: Annotated[bool, typer.Option(help="Run without the TUI.")] = False,
+    headless: Annotated[bool, typer.Option(help="Run without the TUI, in this terminal.")] = False,
+    detach: Annotated[
+        bool, typer.Option(help="Start the run in the background, print its id and folder, return.")
+    ] = False,
     json_: Annotated[
         bool, typer.Option("--json", help="With --headless: one JSON object per event line.")
     ] = False,
 ) -> None:
-    """Run a lab: in the TUI, or with --headless in this terminal."""
+    """Run a lab: in the TUI, with --headless in this terminal, or --detach in the background."""
     from labs.devices import check_device
     from labs.params import ParamError, check_seed, parse_assignments
     from labs.runner import RunRequest
@@ -115,38 +122,125 @@ def run(
         fail(str(exc))
     if json_ and not headless:
         fail("--json goes with --headless")
+    if detach and headless:
+        fail("--detach and --headless are two ways to run: choose one")
     folder = paths.runs_dir(runs_dir)
     request = RunRequest(the_lab, values, device, seed, lab)
-    if not headless:
+    if not (headless or detach):
         _open_tui(runs_dir, start=request)
         return
-    from tui.headless import follow
-
     try:
         the_run = request.start(folder)
     except OSError as exc:
         fail(f"cannot record the run in {folder}: {exc.strerror or exc}")
-    status = follow(the_run, mode="json" if json_ else "auto")
-    raise typer.Exit({"finished": 0, "cancelled": EXIT_CANCELLED}.get(status, EXIT_FAILED))
+    if detach:
+        typer.echo(the_run.run_id)
+        typer.echo(the_run.record.path)
+        typer.echo(
+            f"follow it: meetup-lab attach {the_run.run_id}; stop it: meetup-lab stop {the_run.run_id}",
+            err=True,
+        )
+        return
+    _view(the_run, "json" if json_ else "auto", foreground=True)
+
+
+def _view(the_run: Run, mode: str, foreground: bool) -> NoReturn:
+    """Follow a run in this terminal and exit with a code for how the viewing ended."""
+    import signal
+
+    from tui.headless import DETACHED, follow
+
+    outcome: Outcome = follow(the_run, mode=mode, foreground=foreground)
+    if outcome.status == DETACHED:
+        hint = f"run {the_run.run_id} goes on: meetup-lab attach {the_run.run_id}"
+        if outcome.signal == signal.SIGHUP:
+            _quiet_exit(EXIT_HANGUP)
+        if outcome.signal is None:  # our output was closed under us
+            typer.echo(f"meetup-lab: output closed; {hint}", err=True)
+            _quiet_exit(EXIT_BROKEN_PIPE)
+        typer.echo(f"detached; {hint}", err=True)
+        raise typer.Exit(0)
+    if outcome.signal == signal.SIGTERM:
+        typer.echo(f"meetup-lab: terminated: run {the_run.run_id} was {outcome.status}", err=True)
+        raise typer.Exit(EXIT_TERMINATED)
+    raise typer.Exit({"finished": 0, "cancelled": EXIT_CANCELLED}.get(outcome.status, EXIT_FAILED))
+
+
+def _quiet_exit(code: int) -> NoReturn:
+    """Exit without Python's complaint about flushing a closed stdout at shutdown."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise typer.Exit(code)
+
+
+def _find(ref: str, runs_dir: Path | None) -> Run:
+    from labs.runner import Run
+
+    try:
+        return Run.find(paths.runs_dir(runs_dir), ref)
+    except LookupError as exc:
+        fail(str(exc))
+
+
+RunRef = Annotated[str, typer.Argument(metavar="RUN", help="Run id, unique prefix or `last`.")]
+
+
+@app.command()
+def attach(
+    run_ref: RunRef,
+    runs_dir: RunsDir = None,
+    json_: Annotated[bool, typer.Option("--json", help="One JSON object per event line.")] = False,
+) -> None:
+    """Follow a live run here (Ctrl+C detaches, the run goes on), or replay an ended one."""
+    _view(_find(run_ref, runs_dir), "json" if json_ else "auto", foreground=False)
+
+
+@app.command()
+def stop(run_ref: RunRef, runs_dir: RunsDir = None) -> None:
+    """Cancel a live run and wait for its verdict."""
+    from labs.control import NotLive
+
+    the_run = _find(run_ref, runs_dir)
+    try:
+        the_run.cancel()
+    except NotLive:
+        fail(f"run {the_run.run_id} is not live: it is {the_run.record.status()}")
+    if not the_run.wait(STOP_WAIT_S):
+        fail(f"run {the_run.run_id} did not stop within {STOP_WAIT_S:.0f} s", EXIT_FAILED)
+    typer.echo(f"run {the_run.run_id}: {the_run.record.status()}")
 
 
 @app.command()
 def runs(runs_dir: RunsDir = None) -> None:
-    """List recorded runs, newest first."""
-    from labs.recording import list_runs
+    """List runs, live ones first with their progress, then the others newest first."""
+    from labs.board import Board
+    from tui.clock import clock
 
     folder = paths.runs_dir(runs_dir)
-    infos = list_runs(folder)
-    if not infos:
+    rows = Board(folder).rows()
+    if not rows:
         typer.echo(f"no runs recorded in {folder}")
         return
-    lab_width = max(len(info.lab) for info in infos)
-    typer.echo(f"{'RUN':<30} {'LAB':<{lab_width}} {'STATUS':<12} {'STARTED':<20} {'TIME':>8}  KEY METRIC")
-    for info in infos:
-        duration = f"{info.duration:.1f}s" if info.duration is not None else "-"
+    lab_width = max(len(row.lab) for row in rows)
+    typer.echo(
+        f"{'RUN':<30} {'LAB':<{lab_width}} {'STATUS':<12} {'STARTED':<20} {'TIME':>8} "
+        f"{'PROGRESS':<18} {'ETA':>7}  KEY METRIC"
+    )
+    for row in rows:
+        if row.elapsed is None:
+            elapsed = "-"
+        else:
+            elapsed = clock(row.elapsed) if row.live else f"{row.elapsed:.1f}s"
+        eta = clock(row.eta) if row.eta is not None else "-"
         typer.echo(
-            f"{info.run_id:<30} {info.lab:<{lab_width}} {info.status:<12} {info.started:<20} "
-            f"{duration:>8}  {info.key_metric}"
+            f"{row.run_id:<30} {row.lab:<{lab_width}} {row.status:<12} {row.started:<20} "
+            f"{elapsed:>8} {row.progress_text:<18} {eta:>7}  {row.key_metric}"
         )
 
 

@@ -1,5 +1,15 @@
-"""The headless consumer of a run's events: a Rich live view on a terminal,
-plain progress lines in a pipe, or JSON lines with ``--json``."""
+"""The headless viewer of a run: a Rich live view on a terminal, plain progress
+lines in a pipe, or JSON lines with ``--json``.
+
+It is a viewer like any other: it reads the run folder's events and sends
+controls, and the run goes on if it goes away. What the signals do:
+
+- ``run --headless`` (a foreground run): Ctrl+C or SIGTERM cancels the run
+  (a second Ctrl+C stops it by force) and waits for its verdict.
+- ``attach``: Ctrl+C detaches and leaves the run going.
+- Both: a hang-up (SIGHUP, the terminal closed) or a closed output (a broken
+  pipe) detaches; the run goes on.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +17,12 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -19,77 +30,120 @@ from labs import events as ev
 from labs.numbers import cell, fmt
 from labs.recording import RunRecord
 from labs.runner import Run
+from labs.state import RunState
+from tui.clock import clock
 from tui.heatmap_render import HeatmapRenderable
 
 PLAIN_INTERVAL_S = 1.0  # at most one progress line a second in a pipe
+SUMMARY_WAIT_S = 10.0  # for the supervisor to write the summary after the terminal event
+DETACHED = "detached"
 
 
-def follow(run: Run, mode: str = "auto", out: TextIO | None = None) -> str:
-    """Consume ``run``'s events until it ends; Ctrl+C cancels it. Returns the status."""
+@dataclass(frozen=True)
+class Outcome:
+    """How viewing a run ended: the run's status (or ``detached``), and the signal that
+    ended the viewing, if one did."""
+
+    status: str
+    signal: int | None = None
+
+
+class _Viewer:
+    """Follows a run until it ends or the viewer lets go of it (``detached``)."""
+
+    def __init__(self, run: Run, foreground: bool) -> None:
+        self.run = run
+        self.foreground = foreground
+        self.detached = False
+        self.signal: int | None = None  # the signal that ended the viewing, if one did
+        self._interrupts = 0
+
+    def handle(self, signum: int, _frame: Any) -> None:
+        self.signal = signum
+        if signum == signal.SIGHUP or not self.foreground:
+            self.detached = True
+            return
+        self._interrupts += 1
+        try:
+            if self._interrupts == 1:
+                self.run.cancel()
+            else:
+                self.run.kill()
+        except OSError:
+            pass  # it has ended meanwhile: its terminal event is on its way
+
+    def events(self) -> Iterator[ev.Event]:
+        return self.run.events(stop=lambda: self.detached)
+
+
+def follow(run: Run, mode: str = "auto", out: TextIO | None = None, foreground: bool = True) -> Outcome:
+    """Show ``run``'s events until it ends, or until this viewer detaches."""
     out = out or sys.stdout
-    first_interrupt = True
-
-    def on_interrupt(_signum: int, _frame: Any) -> None:
-        nonlocal first_interrupt
-        if first_interrupt:
-            first_interrupt = False
-            run.cancel()
-        else:
-            run.kill()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    viewer = _Viewer(run, foreground)
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, viewer.handle) for signum in watched}
     try:
-        if mode == "json":
-            terminal = _json(run.events(), out)
-        elif mode == "auto" and out.isatty():
-            terminal = _live(run, out)
-        else:
-            terminal = _plain(run, out)
+        try:
+            if mode == "json":
+                _json(viewer.events(), out)
+            elif mode == "auto" and out.isatty():
+                _live(viewer, out)
+            else:
+                _plain(viewer.events(), out)
+        except OSError:  # the terminal or the pipe we print to is gone: let go of the run
+            viewer.detached = True
+        if viewer.detached:
+            return Outcome(DETACHED, viewer.signal)
+        run.wait(SUMMARY_WAIT_S)
+        if mode != "json":
+            try:
+                print_summary(run.record, Console(file=out))
+            except OSError:
+                return Outcome(DETACHED)
+        return Outcome(run.record.status(), viewer.signal)
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if mode != "json":
-        print_summary(run.record, Console(file=out))
-    return ev.STATUS[type(terminal)]
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _json(events: Iterator[ev.Event], out: TextIO) -> ev.Event:
-    terminal: ev.Event = ev.Failed(kind="crash", reason="no events")
+def _json(events: Iterator[ev.Event], out: TextIO) -> None:
     for event in events:
         out.write(ev.to_json(event) + "\n")
         out.flush()
-        terminal = event
-    return terminal
 
 
-def _progress_line(event: ev.Metric, total: int | None) -> str:
-    done = f"step {event.step}" + (f"/{total} ({100 * event.step / total:.0f}%)" if total else "")
-    values = " ".join(f"{k}={fmt(v)}" for k, v in event.values.items())
-    return f"[{event.time:7.1f}s] {done} {values}"
+def _progress_line(state: RunState) -> str:
+    done = f"step {state.step}" + (
+        f"/{state.total} ({100 * state.step / state.total:.0f}%)" if state.total else ""
+    )
+    values = " ".join(f"{k}={fmt(v)}" for k, v in state.metrics.items())
+    return f"[{state.elapsed:7.1f}s] {done} {values}"
 
 
-def _plain(run: Run, out: TextIO) -> ev.Event:
-    total: int | None = None
+def _plain(events: Iterator[ev.Event], out: TextIO) -> None:
+    state = RunState()
     last_line = -PLAIN_INTERVAL_S
-    pending: ev.Metric | None = None
-    for event in run.events():
+    pending = False
+    for event in events:
+        state.apply(event)
         if isinstance(event, ev.Started):
-            total = event.total_steps
-            print(f"started {event.lab} run {event.run_id} on device {event.device}", file=out)
+            print(f"started {event.lab} run {event.run_id} on device {event.device}", file=out, flush=True)
+        elif isinstance(event, ev.Stage):
+            print(f"[{event.time:7.1f}s] {event.name}", file=out, flush=True)
         elif isinstance(event, ev.Metric):
-            pending = event
+            pending = True
             now = time.monotonic()
             if now - last_line >= PLAIN_INTERVAL_S:
-                print(_progress_line(event, total), file=out, flush=True)
-                last_line, pending = now, None
+                print(_progress_line(state), file=out, flush=True)
+                last_line, pending = now, False
         elif isinstance(event, ev.Log):
             print(f"[{event.time:7.1f}s] {event.message}", file=out, flush=True)
+        elif isinstance(event, ev.Paused):
+            print(f"[{event.time:7.1f}s] {'paused' if event.held else 'resumed'}", file=out, flush=True)
         elif isinstance(event, ev.Artifact):
-            print(f"wrote {event.path}: {event.description}", file=out)
-        elif isinstance(event, ev.TERMINAL):
-            if pending is not None:
-                print(_progress_line(pending, total), file=out)
-            return event
-    raise RuntimeError("the run ended without a terminal event")
+            print(f"wrote {event.path}: {event.description}", file=out, flush=True)
+        elif isinstance(event, ev.TERMINAL) and pending:
+            print(_progress_line(state), file=out, flush=True)
 
 
 def _metrics_table(values: dict[str, float]) -> Table:
@@ -108,45 +162,39 @@ def _result_table(table: ev.Table) -> Table:
     return shown
 
 
-def _live(run: Run, out: TextIO) -> ev.Event:
+def _live(viewer: _Viewer, out: TextIO) -> None:
     console = Console(file=out)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+        TextColumn("{task.fields[clock]}"),
         console=console,
     )
-    task = progress.add_task(f"{run.lab.name} {run.run_id}", total=None)
-    metrics: dict[str, float] = {}
-    frame: ev.Frame | None = None
+    task = progress.add_task(viewer.run.run_id, total=None, clock="")
+    state = RunState()
     heat_rows = max(6, min(20, console.size.height - 12))
 
     def view() -> Group:
-        parts: list[Any] = [progress, _metrics_table(metrics)]
-        if frame is not None:
+        line = f"{state.status}  {clock(state.elapsed)}"
+        if state.eta is not None:
+            line += f"  ETA {clock(state.eta)}"
+        if state.stage is not None:
+            line += f"  {state.stage} {state.stage_time:.1f} s"
+        progress.update(task, total=state.total, completed=state.step, clock=line)
+        parts: list[Any] = [progress, _metrics_table(state.metrics)]
+        frame = next((v for v in state.views.values() if isinstance(v, ev.Frame)), None)
+        if frame is not None:  # a lab with several views: follow the first
             parts.append(HeatmapRenderable(frame, heat_rows, f"{frame.name} @ {frame.step}"))
         return Group(*parts)
 
     with Live(view(), console=console, refresh_per_second=8, transient=False) as live:
-        for event in run.events():
-            if isinstance(event, ev.Started):
-                progress.update(task, total=event.total_steps)
-            elif isinstance(event, ev.Metric):
-                metrics = event.values
-                progress.update(task, completed=event.step)
-            elif isinstance(event, ev.Frame) and (frame is None or event.name == frame.name):
-                frame = event  # a lab with several views: follow the first
-            elif isinstance(event, ev.Log):
+        for event in viewer.events():
+            state.apply(event)
+            if isinstance(event, ev.Log):
                 # Text, not markup: a log line may hold brackets, as paths and arrays do.
                 live.console.print(Text.assemble((f"{event.time:7.1f}s ", "dim"), event.message))
-            elif isinstance(event, ev.TERMINAL):
-                live.update(view())
-                return event
-            live.update(view())
-    raise RuntimeError("the run ended without a terminal event")
+            live.update(view())  # only what is shown at the next refresh is rendered
 
 
 def print_summary(record: RunRecord, console: Console | None = None) -> None:

@@ -14,7 +14,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("anywhere", "ctrl+p", "command palette: run a lab, change theme"),
     ("anywhere", "q / ctrl+q", "quit"),
     ("menu", "↑ ↓ / j k, Enter", "choose a lab"),
-    ("menu", "h", "history of runs"),
+    ("menu", "h", "the runs board: live runs (updated as they go) and recorded ones"),
     ("form", "Tab / shift+Tab", "next / previous field"),
     ("form", "Enter / ctrl+r", "run with these parameters"),
     ("form", "escape", "back"),
@@ -27,9 +27,10 @@ KEYS: list[tuple[str, str, str]] = [
     ("run", "[ / ]", "learning rate down / up the Playground's ladder, while it trains (logreg)"),
     ("run", "r", "run again with the same parameters"),
     ("run", "s", "save the heatmap as a PNG in the run folder"),
-    ("run", "escape", "back (once the run has ended)"),
-    ("history", "Enter", "open the run"),
-    ("history", "f5", "reload"),
+    ("run", "escape", "back; a live run goes on (see it on the runs board)"),
+    ("runs", "Enter", "open the run: follow a live one, replay an ended one"),
+    ("runs", "c", "cancel a live run (asks first)"),
+    ("runs", "f5", "reload"),
 ]
 
 

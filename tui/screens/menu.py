@@ -13,7 +13,7 @@ from tui.widgets.lab_list import LabList
 
 
 class MenuScreen(Screen[None]):
-    BINDINGS = [("h", "app.history", "History")]
+    BINDINGS = [("h", "app.runs", "Runs")]
 
     def compose(self) -> ComposeResult:
         yield Header()

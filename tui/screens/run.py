@@ -1,13 +1,16 @@
-"""The run screen: a live run, or a recorded one replayed from disk.
+"""The run screen: a viewer of one run folder, live or ended.
 
-Both read a stream of events on a worker thread (the live run's pipe, or the
-record's ``events.jsonl``) and post them here as :class:`RunEvent` messages,
-so a replay shows exactly what the live run showed.
+It reads the run's ``events.jsonl`` on a worker thread, from the first event and
+then as they are appended, and posts them here as :class:`RunEvent` messages,
+so a replay shows exactly what the live run showed. They are folded into a
+:class:`RunState`; the keys send controls through the run's FIFO. Leaving the
+screen (Escape, quitting) leaves the run going.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from textual.widgets import ContentSwitcher, Footer, Header, RichLog
 from textual.worker import Worker, WorkerState
 
 from labs import events as ev
+from labs.control import NotLive
 from labs.numbers import fmt
 from labs.params import ParamError, to_dict
 from labs.pde.fractal import HALF_HEIGHT
@@ -28,6 +32,7 @@ from labs.png import write_heatmap_png
 from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
+from labs.state import RunState
 from themes.colormaps import default_cmap
 from tui.messages import ReplayEnded, RunEvent
 from tui.widgets.device_panel import DevicePanel
@@ -70,15 +75,25 @@ class RunScreen(Screen[None]):
     ) -> None:
         super().__init__()
         self.runs_dir = runs_dir
-        self.request = request
+        self.request = request  # a run to start; else ``record``, a run to view
         self.record = record
-        self.active_run: Run | None = None
-        # The latest of each view: a lab may draw several (weights and output, a chart and tables).
-        self.views: dict[str, View] = {}
-        self.view: str | None = None  # the name of the one shown
+        self.run: Run | None = None
+        self.state = RunState()
+        self.view: str | None = None  # the name of the view shown
         self.tuned: dict[str, float] = {}  # values changed while the run goes
-        self.ended = False
         self.paused = False
+        self._note: str | None = None  # what a key asked for, until the run's events confirm it
+        self._record_ended = False  # the record ran out without a terminal event
+        self._leaving = threading.Event()
+        self._views_shown = 0
+
+    @property
+    def ended(self) -> bool:
+        return self.state.ended or self._record_ended
+
+    @property
+    def views(self) -> dict[str, View]:
+        return self.state.views
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -116,45 +131,50 @@ class RunScreen(Screen[None]):
         self.query_one("#side").border_title = "run"
         self.query_one("#log").border_title = "log"
         if self.record is not None:
-            self.sub_title = f"{self.record.run_id} (recorded)"
-            self._follow(self.record.events(), replay=self.record)
+            self.run = Run(self.record)
+            live = self.run.live()
+            self.sub_title = self.record.run_id + ("" if live else " (recorded)")
+            self._follow(self.run)
         elif self.request is not None:
             self._start()
 
     def _start(self) -> None:
         assert self.request is not None
+        take_spare = getattr(self.app, "take_spare", None)
         try:
-            self.active_run = self.request.start(self.runs_dir)
+            self.run = self.request.start(self.runs_dir, take_spare() if take_spare else None)
         except OSError as exc:
             self._apply(ev.Failed(kind="start", reason=f"cannot start the run: {exc}"))
             return
-        self.record = self.active_run.record
-        self.sub_title = self.active_run.run_id
+        self.record = self.run.record
+        self.sub_title = self.run.run_id
         self.refresh_bindings()  # the rate keys show for a live run that has them
-        self._follow(self.active_run.events())
+        self._follow(self.run)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="follow run")
-    def _follow(self, events: Iterable[ev.Event], replay: RunRecord | None = None) -> None:
+    def _follow(self, run: Run) -> None:
         # post_message is thread-safe and, unlike call_from_thread, never blocks.
         ended = False
-        for event in events:
+        for event in run.events(stop=self._leaving.is_set):
             ended = ended or isinstance(event, ev.TERMINAL)
             self.post_message(RunEvent(event))
-        if replay is not None and not ended:
-            self.post_message(ReplayEnded(replay.status()))
+        if not ended and not self._leaving.is_set():
+            self.post_message(ReplayEnded(run.record.status()))
 
     @on(ReplayEnded)
     def _on_replay_ended(self, message: ReplayEnded) -> None:
-        self.ended = True
-        self.query_one(RunStatus).set(status=message.status)
+        self._record_ended = True
+        self._note = message.status
+        self.query_one(RunStatus).show(self.state, self._note)
         log = self.query_one("#log", RichLog)
         log.write(f"the record ends here, without a result: the run is {message.status}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             # Reading the run broke (say, its folder was deleted): say so instead of freezing.
-            self.ended = True
-            self.query_one(RunStatus).set(status="failed")
+            self._record_ended = True
+            self._note = "failed"
+            self.query_one(RunStatus).show(self.state, self._note)
             self.query_one("#log", RichLog).write(f"cannot follow the run: {event.worker.error}")
 
     @on(RunEvent)
@@ -162,31 +182,31 @@ class RunScreen(Screen[None]):
         self._apply(message.event)
 
     def _apply(self, event: ev.Event) -> None:
-        status = self.query_one(RunStatus)
+        self.state.apply(event)
         log = self.query_one("#log", RichLog)
         if isinstance(event, ev.Started):
-            status.set(status="running", total=event.total_steps, elapsed=event.time)
             log.write(f"{event.time:6.1f}s started {event.lab} on {event.device}, seed {event.seed}")
+        elif isinstance(event, ev.Stage):
+            log.write(f"{event.time:6.1f}s {event.name}")
         elif isinstance(event, ev.Metric):
-            status.set(step=event.step, elapsed=event.time)
-            self.query_one(MetricsPanel).show(event.step, event.values)
+            self.query_one(MetricsPanel).show(self.state.step, self.state.metrics)
             self.query_one(MetricCharts).add(event.values)
         elif isinstance(event, ev.VIEWS):
-            another_view = event.name not in self.views
-            self.views[event.name] = event
+            another_view = len(self.views) != self._views_shown
             self.view = self.view or event.name
             if event.name == self.view or another_view:  # a new view: the title counts it
                 self._show(self.views[self.view])
+        elif isinstance(event, ev.Paused):
+            self.paused, self._note = event.held, None
+            log.write(f"{event.time:6.1f}s {'paused' if event.held else 'resumed'}")
         elif isinstance(event, ev.Log):
             log.write(f"{event.time:6.1f}s {event.message}")
         elif isinstance(event, ev.Artifact):
             log.write(f"{event.time:6.1f}s wrote {event.path}: {event.description}")
         elif isinstance(event, ev.DeviceSample):
-            status.set(elapsed=event.time)
             self.query_one(DevicePanel).show(event)
         elif isinstance(event, ev.TERMINAL):
-            self.ended = True
-            status.set(status=ev.STATUS[type(event)], elapsed=event.time)
+            self._note = None
             if isinstance(event, ev.Finished):
                 result = ", ".join(f"{k}={fmt(v)}" for k, v in event.summary.items())
                 log.write(f"{event.time:6.1f}s finished: {result}")
@@ -194,6 +214,8 @@ class RunScreen(Screen[None]):
                 log.write(f"{event.time:6.1f}s {ev.STATUS[type(event)]}: {event.reason}")
                 for line in getattr(event, "log_tail", ())[-8:]:
                     log.write(f"    {line}")
+            self.refresh_bindings()
+        self.query_one(RunStatus).show(self.state, self._note)
 
     def _show(self, view: View) -> None:
         switcher = self.query_one("#views", ContentSwitcher)
@@ -212,6 +234,7 @@ class RunScreen(Screen[None]):
                 table.focus()  # so the arrow keys scroll a table wider than its panel
             switcher.current = "table"
             title = view.name
+        self._views_shown = len(self.views)
         panel = self.query_one("#heatmap-panel")
         if len(self.views) > 1:
             title += f" · f: next of {len(self.views)} views"
@@ -234,63 +257,66 @@ class RunScreen(Screen[None]):
         self.notify(f"View: {self.view}")
 
     def _tunable(self) -> tuple[str, tuple[float, ...]] | None:
-        tunables = self.request.lab.tunables if self.request is not None else {}
-        return next(iter(tunables.items()), None)
+        lab = self._lab()
+        return next(iter(lab.tunables.items()), None) if lab is not None else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # The footer offers the rate keys only for a live run of a lab that has them.
         if action == "tune":
-            return self._tunable() is not None and self.active_run is not None
+            return self._tunable() is not None and self.run is not None and not self.ended
         return True
 
     def action_tune(self, direction: int) -> None:
         """Step a tunable value (the learning rate) along its ladder while the run goes."""
         tunable = self._tunable()
-        if tunable is None or self.request is None:
+        request = self._request()
+        if tunable is None or request is None:
             self.notify("This run has nothing to tune while it goes.", severity="warning")
             return
-        if (run := self._live_run()) is None:
-            return
         name, ladder = tunable
-        current = self.tuned.get(name, getattr(self.request.params, name))
+        current = self.tuned.get(name, getattr(request.params, name))
         further = [v for v in ladder if (v - current) * direction > 1e-12 * abs(current)]
         if not further:
             self.notify(f"{name} is already at its {'largest' if direction > 0 else 'smallest'}: {current:g}")
             return
         value = min(further) if direction > 0 else max(further)
-        run.tune(name, value)
-        self.tuned[name] = value
-        self.notify(f"{name}: {current:g} → {value:g}")
+        if self._control(lambda run: run.tune(name, value)):
+            self.tuned[name] = value
+            self.notify(f"{name}: {current:g} → {value:g}")
+
+    def _control(self, send: Callable[[Run], None]) -> bool:
+        """Send a control to the live run; False (and a word to the user) if it is not live."""
+        if self.run is None or self.ended:
+            self.notify("No run in progress.", severity="warning")
+            return False
+        try:
+            send(self.run)
+        except (NotLive, OSError):
+            self.notify("The run is not live any more.", severity="warning")
+            return False
+        return True
 
     def action_cancel(self) -> None:
-        if (run := self._live_run()) is None:
-            return
-        run.cancel()
-        self.query_one(RunStatus).set(status="cancelling")
-
-    def _live_run(self) -> Run | None:
-        if self.active_run is None or self.ended:
-            self.notify("No run in progress.", severity="warning")
-            return None
-        return self.active_run
+        if self._control(lambda run: run.cancel()):
+            self._note = "cancelling"
+            self.query_one(RunStatus).show(self.state, self._note)
 
     def action_pause(self) -> None:
-        if (run := self._live_run()) is None:
-            return
-        self.paused = not self.paused
-        if self.paused:
-            run.pause()
-        else:
-            run.resume()
-        self.query_one(RunStatus).set(status="paused" if self.paused else "running")
+        pausing = not self.paused
+        if self._control(lambda run: run.pause() if pausing else run.resume()):
+            # Shown at once; the run's own Paused event confirms it.
+            self.paused = pausing
+            self._note = "paused" if pausing else "running"
+            self.query_one(RunStatus).show(self.state, self._note)
 
     def action_step(self) -> None:
-        if (run := self._live_run()) is None:
+        if self.run is None or self.ended:
+            self.notify("No run in progress.", severity="warning")
             return
         if not self.paused:
             self.notify("Pause first (p), then step a frame at a time (n).")
             return
-        run.step()
+        self._control(lambda run: run.step())
 
     def action_colour_map(self) -> None:
         self.notify(f"Colour map: {self.query_one(Heatmap).next_cmap()}")
@@ -335,8 +361,8 @@ class RunScreen(Screen[None]):
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return
-        if self.active_run is not None and not self.ended:
-            self.active_run.stop()
+        if self.run is not None and not self.ended:
+            self._control(lambda run: run.kill())  # this window's run is replaced by the new one
         self.app.switch_screen(RunScreen(self.runs_dir, request=replace(request, params=params)))
 
     def action_rerun(self) -> None:
@@ -361,13 +387,9 @@ class RunScreen(Screen[None]):
         self.notify(f"Saved {path}")
 
     def action_back(self) -> None:
-        if self.active_run is not None and not self.ended:
-            self.notify("The run is still going: cancel it first (c).", severity="warning")
-            return
+        if self.run is not None and not self.ended:
+            self.app.notify(f"Run {self.run.run_id} goes on: the runs board (h) shows it.")
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
-        # Quitting mid-run stops the run and records it as cancelled, now:
-        # the app may exit before the worker thread would have recorded it.
-        if self.active_run is not None and not self.ended:
-            self.active_run.stop()
+        self._leaving.set()  # the reading thread lets go; the run itself goes on

@@ -1,0 +1,122 @@
+"""A run's event stream folded into what a viewer shows: the one place that does it.
+
+The run screen, both headless views, the runs board, ``meetup-lab runs`` and
+the run's own summary all read a :class:`RunState`, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from labs import events as ev
+
+View = ev.Frame | ev.Chart | ev.Table
+# The ETA comes from the rate over the last RATE_WINDOW_S seconds of progress: a run's
+# start-up (TensorFlow, compiling) and an earlier, slower phase do not count.
+RATE_WINDOW_S = 30.0
+ENDED = tuple(ev.STATUS.values())
+
+
+@dataclass
+class RunState:
+    """Everything a viewer knows about a run, from the events applied so far.
+
+    ``status`` is ``starting`` (no result yet), ``running``, ``paused``, or the
+    terminal status once the terminal event has come.
+    """
+
+    lab: str = ""
+    run_id: str = ""
+    device: str = ""
+    seed: int = 0
+    status: str = "starting"
+    stage: str | None = "starting the run's process"
+    stage_since: float = 0.0
+    step: int = 0
+    total: int | None = None
+    elapsed: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)  # the latest value of every metric
+    views: dict[str, View] = field(default_factory=dict)  # the latest of each name, in first-seen order
+    device_sample: ev.DeviceSample | None = None
+    peak_rss_mb: float = 0.0
+    terminal: ev.Event | None = None
+    _progress: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
+
+    @classmethod
+    def of(cls, events: Iterable[ev.Event]) -> RunState:
+        state = cls()
+        for event in events:
+            state.apply(event)
+        return state
+
+    @property
+    def ended(self) -> bool:
+        return self.terminal is not None
+
+    def apply(self, event: ev.Event) -> None:
+        self.elapsed = max(self.elapsed, event.time)
+        if isinstance(event, ev.Started):
+            self.lab, self.run_id, self.device, self.seed = event.lab, event.run_id, event.device, event.seed
+            self.total = event.total_steps
+            self.stage, self.stage_since = "starting", event.time
+        elif isinstance(event, ev.Stage):
+            self.stage, self.stage_since = event.name, event.time
+        elif isinstance(event, ev.Metric):
+            self.metrics.update(event.values)  # a metric an event leaves out keeps its last value
+            self._progressed(event.time, event.step)
+        elif isinstance(event, ev.VIEWS):
+            self.views[event.name] = event
+            if isinstance(event, ev.Frame):
+                self._progressed(event.time, max(self.step, event.step))
+            else:
+                self._first_result()
+        elif isinstance(event, ev.Paused):
+            if not self.ended:
+                self.status = "paused" if event.held else ("running" if self.stage is None else "starting")
+        elif isinstance(event, ev.DeviceSample):
+            self.device_sample = event
+            self.peak_rss_mb = max(self.peak_rss_mb, event.process_rss_mb or 0.0)
+        elif isinstance(event, ev.TERMINAL):
+            self.terminal = event
+            self.status = ev.STATUS[type(event)]
+            self.stage = None
+
+    def _first_result(self) -> None:
+        self.stage = None
+        if self.status == "starting":
+            self.status = "running"
+
+    def _progressed(self, time: float, step: int) -> None:
+        self._first_result()
+        self.step = step
+        self._progress.append((time, step))
+        while len(self._progress) > 2 and self._progress[1][0] <= time - RATE_WINDOW_S:
+            self._progress.popleft()
+
+    @property
+    def rate(self) -> float | None:
+        """Steps a second over the recent window, or None before two points of progress."""
+        if len(self._progress) < 2:
+            return None
+        (t0, s0), (t1, s1) = self._progress[0], self._progress[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else None
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the recent rate; None when unknown, paused or ended."""
+        rate = self.rate
+        if self.status != "running" or not self.total or rate is None:
+            return None
+        return max(0, self.total - self.step) / rate
+
+    def key_metric(self, names: str | tuple[str, ...] | None) -> tuple[str, float] | None:
+        """The first of ``names`` (a lab's key metrics) that the run has reported."""
+        candidates = [names] if isinstance(names, str) else list(names or ())
+        return next(((name, self.metrics[name]) for name in candidates if name in self.metrics), None)
+
+    @property
+    def stage_time(self) -> float:
+        """Seconds spent in the current stage so far."""
+        return max(0.0, self.elapsed - self.stage_since)

@@ -1,0 +1,133 @@
+"""The runs board: live runs first, updated as they go, then the recorded ones.
+
+Enter opens a run (a live one is attached to, an ended one replayed); ``c``
+cancels a live run after asking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label
+
+from labs.board import Board, RunRow
+from labs.control import NotLive
+from labs.recording import RunRecord
+from labs.runner import Run
+from tui.clock import clock
+from tui.messages import OpenRecord
+from tui.screens.choice import ChoiceScreen
+
+REFRESH_S = 1.0
+BAR_CELLS = 10
+COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric")
+
+
+def progress_bar(row: RunRow) -> str:
+    fraction = row.fraction
+    if fraction is None:
+        return "·" * BAR_CELLS if row.live else "-"
+    filled = round(fraction * BAR_CELLS)
+    return "█" * filled + "░" * (BAR_CELLS - filled) + f" {100 * fraction:3.0f}%"
+
+
+def cells(row: RunRow) -> tuple[str, ...]:
+    return (
+        row.run_id,
+        row.lab,
+        row.status,
+        progress_bar(row),
+        clock(row.elapsed) if row.elapsed is not None else "-",
+        clock(row.eta) if row.eta is not None else "-",
+        row.device,
+        row.key_metric,
+    )
+
+
+class RunsScreen(Screen[None]):
+    BINDINGS = [
+        ("escape", "app.pop_screen", "Back"),
+        ("c", "cancel", "Cancel run"),
+        ("f5", "reload", "Reload"),
+    ]
+
+    def __init__(self, runs_dir: Path) -> None:
+        super().__init__()
+        self.runs_dir = runs_dir
+        self.board = Board(runs_dir)
+        self.rows: list[RunRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label(f"Runs in {self.runs_dir}", id="history-title", markup=False)
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "runs"
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            table.add_column(name, key=name)
+        self.action_reload()
+        table.focus()
+        self.set_interval(REFRESH_S, self.action_reload)
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        table = self.query_one(DataTable)
+        rows = self.board.rows()
+        if [r.path for r in rows] == [r.path for r in self.rows]:
+            # The same runs in the same order: change what changed, keep the cursor and scroll.
+            for row, old in zip(rows, self.rows, strict=True):
+                for name, new_cell, old_cell in zip(COLUMNS, cells(row), cells(old), strict=True):
+                    if new_cell != old_cell:
+                        table.update_cell(str(row.path), name, new_cell)
+        else:
+            selected = self._selected()
+            table.clear()
+            for row in rows:
+                table.add_row(*cells(row), key=str(row.path))
+            if selected is not None and selected.path in [r.path for r in rows]:
+                table.move_cursor(row=[r.path for r in rows].index(selected.path))
+        self.rows = rows
+        live = sum(row.live for row in rows)
+        title = f"Runs in {self.runs_dir}: {live} live" if rows else f"No runs yet in {self.runs_dir}"
+        self.query_one("#history-title", Label).update(title)
+
+    def _selected(self) -> RunRow | None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def _open_selected(self, event: DataTable.RowSelected) -> None:
+        assert event.row_key.value is not None
+        self.post_message(OpenRecord(RunRecord(Path(event.row_key.value))))
+
+    def action_cancel(self) -> None:
+        row = self._selected()
+        if row is None or not row.live:
+            self.notify("Choose a live run to cancel.", severity="warning")
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer != "cancel":
+                return
+            try:
+                Run(RunRecord(row.path)).cancel()
+            except NotLive:
+                self.notify(f"Run {row.run_id} has ended already.")
+                return
+            self.notify(f"Cancelling run {row.run_id}")
+
+        question = f"Cancel run {row.run_id} ({row.lab}, {row.progress_text})?"
+        self.app.push_screen(
+            ChoiceScreen(question, [("keep", "Keep it running"), ("cancel", "Cancel the run")], "keep"),
+            answered,
+        )
