@@ -402,6 +402,26 @@ async def test_pause_step_and_resume_keys_drive_a_live_run(tmp_path: Path) -> No
         assert screen.query_one(RunStatus).status == "cancelled"
 
 
+async def test_zoom_and_pan_of_a_live_fractal_recompute_in_its_own_process(tmp_path: Path) -> None:
+    values = {"equation": "mandelbrot", "grid": "300", "iterations": "100000"}
+    app = _app_running(tmp_path, "pde", values)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        await _wait_for(pilot, lambda: screen.frame is not None, "the first frame")
+        pid = screen.run.pid if screen.run is not None else None
+        await pilot.press("plus", "shift+right")
+        assert pilot.app.screen is screen and not screen.ended
+        logs = lambda: [e.message for e in screen.run.record.events("log")]  # noqa: E731
+        await _wait_for(pilot, lambda: any("(-0.175, 0), zoom 2," in m for m in logs()), "the new window")
+        await pilot.press("c")
+        await _wait_for(pilot, lambda: screen.ended, "the cancelled run")
+        assert screen.run.pid == pid  # the same process all along
+    (info,) = list_runs(tmp_path / "runs")
+    assert info.status == "cancelled"
+    assert [m for m in logs() if "pixels around" in m][0].endswith("(-0.5, 0), zoom 1, 100000 iterations")
+
+
 async def test_a_zoom_out_of_range_is_refused_and_the_live_run_goes_on(tmp_path: Path) -> None:
     # 5e4 is near the largest zoom complex64 resolves at 400 pixels across: twice it is past.
     values = {"equation": "mandelbrot", "grid": "400", "iterations": "100000", "zoom": "5e4"}

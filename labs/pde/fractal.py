@@ -75,24 +75,41 @@ def make_iterator(julia_c: complex | None) -> Any:
     return advance
 
 
+def _window(p: PdeParams, ctx: RunContext) -> tuple[float, float, float]:
+    """The window to draw: the parameters', or the one the user moved to while the run goes."""
+    return (
+        ctx.tuning.get("zoom", p.zoom),
+        ctx.tuning.get("centre_x", p.centre_x),
+        ctx.tuning.get("centre_y", p.centre_y),
+    )
+
+
 def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     import tensorflow as tf
 
     julia_c = complex(p.c_re, p.c_im) if p.equation == "julia" else None
-    plane, pixel_area = window(p.centre_x, p.centre_y, p.zoom, p.grid)
     what = "Mandelbrot set" if julia_c is None else f"Julia set of c = {julia_c}"
-    yield ev.Log(
-        f"{what}: {plane.shape[1]}x{plane.shape[0]} pixels around "
-        f"({p.centre_x:g}, {p.centre_y:g}), zoom {p.zoom:g}, {p.iterations} iterations"
-    )
+    yield ev.Stage("compiling the iteration with XLA")
     advance = make_iterator(julia_c)
-    c = tf.constant(plane if julia_c is None else np.full_like(plane, julia_c))
-    z = tf.zeros_like(c) if julia_c is None else tf.constant(plane)
-    counts = tf.zeros(plane.shape, tf.float32)
     every = max(1, p.iterations // 20)  # about twenty frames as the set sharpens
-    done, started = 0, time.perf_counter()
-    area = 0.0
-    while done < p.iterations:
+    shown: tuple[float, float, float] | None = None
+    done = 0
+    while True:
+        if (current := _window(p, ctx)) != shown:
+            # A new window (zoom or pan while the run goes): start over there, in this process.
+            # The compiled iteration is reused: the shape is the same, only the values change.
+            shown, (zoom, cx, cy) = current, current
+            plane, pixel_area = window(cx, cy, zoom, p.grid)
+            yield ev.Log(
+                f"{what}: {plane.shape[1]}x{plane.shape[0]} pixels around "
+                f"({cx:g}, {cy:g}), zoom {zoom:g}, {p.iterations} iterations"
+            )
+            c = tf.constant(plane if julia_c is None else np.full_like(plane, julia_c))
+            z = tf.zeros_like(c) if julia_c is None else tf.constant(plane)
+            counts = tf.zeros(plane.shape, tf.float32)
+            done, started, area = 0, time.perf_counter(), 0.0
+        if done >= p.iterations:
+            break
         chunk = min(every, p.iterations - done)
         z, counts = advance(z, c, counts, tf.constant(chunk))
         done += chunk
@@ -110,7 +127,8 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
         yield ctx.frame("escape count", done, counts_np)
     yield ctx.save_array("counts", counts_np, "escape counts")
     yield ctx.save_heatmap_png("counts", counts_np)
-    result: dict[str, Any] = {"iterations": done, "area": area}
-    if julia_c is None and p.zoom == 1 and (p.centre_x, p.centre_y) == (-0.5, 0.0):
+    zoom, cx, cy = shown
+    result: dict[str, Any] = {"iterations": done, "area": area, "zoom": zoom, "centre_x": cx, "centre_y": cy}
+    if julia_c is None and (zoom, cx, cy) == (1.0, -0.5, 0.0):
         result["area_error"] = area - MANDELBROT_AREA
     return result

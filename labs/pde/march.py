@@ -30,6 +30,7 @@ def march(
     """
     import tensorflow as tf
 
+    yield ev.Stage("compiling the stepper with XLA")
     advance(*state, tf.constant(0))  # compile now, so steps_per_s measures stepping alone
     yield ev.Log("stepper compiled with XLA")
     fields = tuple(np.asarray(s) for s in state)

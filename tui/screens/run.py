@@ -335,34 +335,44 @@ class RunScreen(Screen[None]):
             return None
 
     def action_zoom(self, factor: float) -> None:
-        """For runs with a window (the fractals): run again, zoomed about the same centre."""
-        self._reframe(lambda p: {"zoom": p.zoom * factor})
+        """For runs with a window (the fractals): zoom about the same centre."""
+        self._reframe(lambda w: {"zoom": w["zoom"] * factor})
 
     def action_pan(self, dx: int, dy: int) -> None:
-        """For runs with a window: run again with its centre moved by half the window's half
-        height, the same step across and down."""
+        """For runs with a window: move its centre by half the window's half height, the same
+        step across and down."""
         self._reframe(
-            lambda p: {
-                "centre_x": p.centre_x + dx * HALF_HEIGHT / 2 / p.zoom,
-                "centre_y": p.centre_y + dy * HALF_HEIGHT / 2 / p.zoom,
+            lambda w: {
+                "centre_x": w["centre_x"] + dx * HALF_HEIGHT / 2 / w["zoom"],
+                "centre_y": w["centre_y"] + dy * HALF_HEIGHT / 2 / w["zoom"],
             }
         )
 
-    def _reframe(self, change: Callable[[Any], dict[str, float]]) -> None:
+    def _reframe(self, change: Callable[[dict[str, Any]], dict[str, float]]) -> None:
+        """A live run reads the new window as tuned values and recomputes in its own process;
+        an ended one is run again there."""
         if (request := self._request()) is None:
             return
-        values = to_dict(request.params)
+        values = {**to_dict(request.params), **self.tuned}
         window = [s for s in request.lab.specs if s.name in WINDOW and s.applies(values)]
         if len(window) < len(WINDOW):
             self.notify("This run has no window to zoom or move.", severity="warning")
             return
-        try:  # before stopping this run: a window out of range leaves it going
-            params = request.lab.build_params({**values, **change(request.params)})
+        changes = change(values)
+        try:  # a window out of range is refused and changes nothing
+            params = request.lab.build_params({**values, **changes})
         except ParamError as exc:
             self.notify(str(exc), severity="error")
             return
         if self.run is not None and not self.ended:
-            self._control(lambda run: run.kill())  # this window's run is replaced by the new one
+
+            def move(run: Run) -> None:
+                for name, value in changes.items():
+                    run.tune(name, value)
+
+            if self._control(move):
+                self.tuned.update(changes)
+            return
         self.app.switch_screen(RunScreen(self.runs_dir, request=replace(request, params=params)))
 
     def action_rerun(self) -> None:
