@@ -25,6 +25,9 @@ class Terminal:
             env=env,
             close_fds=True,
             start_new_session=True,
+            # As a login does: the terminal becomes the session's controlling terminal, so
+            # closing it hangs up on the program (SIGHUP), as an SSH drop does.
+            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
         )
         os.close(slave)
         self.output = b""

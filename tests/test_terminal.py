@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from labs.recording import list_runs
 from tests.recorded import RUN_ID, make_recorded_run
-from tests.support import MEETUP_LAB, cli_env
+from tests.support import MEETUP_LAB, cli_env, metric_lines, only_run_dir, start_cli, wait_until
 from tests.terminal import Terminal
 
 
@@ -64,3 +66,35 @@ def test_headless_live_view_shows_log_lines_with_brackets(terminals: list[Termin
     assert b"status: finished" in terminal.output
     (info,) = list_runs(runs_dir)
     assert json.loads((info.path / "summary.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.parametrize("how", ["kill -9", "hang-up"])
+def test_a_run_outlives_the_app_in_its_terminal_and_a_new_viewer_attaches(
+    terminals: list[Terminal], runs_dir: Path, how: str
+) -> None:
+    """The app killed (SIGKILL) or its terminal gone (the SSH drop: SIGHUP): the run goes on,
+    ends finished with its summary, and `attach` follows it live meanwhile."""
+    args = ["run", "pde", "--set", "grid=128", "--set", "steps=300000", "--set", "frame_every=5000"]
+    terminal = _open(terminals, *args, "--device", "cpu")
+    run_dir = wait_until(lambda: only_run_dir(runs_dir), "the run folder")
+    wait_until(lambda: metric_lines(run_dir), "the run computing")
+    if how == "kill -9":
+        os.kill(terminal.proc.pid, signal.SIGKILL)
+    else:
+        os.close(terminal.master)  # the terminal goes: the kernel hangs up on its session
+        terminal.master = os.open(os.devnull, os.O_RDONLY)  # for close() at teardown
+    assert terminal.proc.wait(30) is not None
+    seen = len(metric_lines(run_dir))
+    viewer = start_cli("attach", run_dir.name)
+    assert viewer.stdout is not None
+    lines = []
+    for line in viewer.stdout:  # plain progress lines: every event from the start, then live ones
+        lines.append(line)
+    viewer.wait(30)
+    assert viewer.returncode == 0, "".join(lines)
+    assert lines[0].startswith(f"started pde run {run_dir.name}")
+    assert any("step 300000/300000" in line for line in lines)
+    assert "status: finished" in "".join(lines)
+    assert len(metric_lines(run_dir)) > seen  # it computed on after the app went
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "finished" and summary["result"]["steps"] == 300000
