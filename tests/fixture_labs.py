@@ -181,3 +181,43 @@ MEMORY = Lab(
     params_cls=MemoryParams,
     run="tests.fixture_labs:run_memory",
 )
+
+
+# -- DEVICES: what the run's TensorFlow was set up with ------------------------
+
+
+@dataclass(frozen=True)
+class DevicesParams:
+    logical_cpus: int = param(2, "logical CPU devices to make before TensorFlow starts", min=1, max=8)
+    threads: int = param(1, "intra-op threads to set before TensorFlow starts", min=1, max=64)
+
+
+def devices_before_tensorflow(p: DevicesParams, device: str) -> None:
+    import tensorflow as tf
+
+    # Both raise RuntimeError once TensorFlow's runtime has started: a warm spare must not have.
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * p.logical_cpus)
+    tf.config.threading.set_intra_op_parallelism_threads(p.threads)
+
+
+def run_devices(p: DevicesParams, ctx: RunContext) -> RunGen:
+    import tensorflow as tf
+
+    yield ev.Metric(step=1, values={"gpus": float(len(tf.config.list_logical_devices("GPU")))})
+    return {
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
+        "logical_cpus": len(tf.config.list_logical_devices("CPU")),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "pid": os.getpid(),
+    }
+
+
+DEVICES = Lab(
+    name="devices",
+    title="Devices",
+    summary="reports the devices and threads its TensorFlow was set up with",
+    params_cls=DevicesParams,
+    run="tests.fixture_labs:run_devices",
+    before_tensorflow=devices_before_tensorflow,
+)

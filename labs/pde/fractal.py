@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from labs.pde.lab import PdeParams
 
 HALF_WIDTH, HALF_HEIGHT = 1.5, 1.3  # the tutorial's window at zoom 1
+# Each compiled call is sized to take about this long, so that a window moved while the
+# run goes (zoom, pan) is seen within it, whatever the grid and the iterations.
+CALL_S = 0.05
 MANDELBROT_AREA = 1.5066  # the best known estimate (Förstemann, 2012: 1.50659…)
 
 
@@ -93,7 +96,7 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
     advance = make_iterator(julia_c)
     every = max(1, p.iterations // 20)  # about twenty frames as the set sharpens
     shown: tuple[float, float, float] | None = None
-    done = 0
+    done = chunk = 0
     while True:
         if (current := _window(p, ctx)) != shown:
             # A new window (zoom or pan while the run goes): start over there, in this process.
@@ -108,11 +111,22 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
             z = tf.zeros_like(c) if julia_c is None else tf.constant(plane)
             counts = tf.zeros(plane.shape, tf.float32)
             done, started, area = 0, time.perf_counter(), 0.0
+            chunk = chunk or 1  # the first call compiles: one iteration
+            # A new window's first image after one call (about CALL_S of iterations), then
+            # every `every` iterations.
+            next_frame = min(every, chunk)
         if done >= p.iterations:
             break
-        chunk = min(every, p.iterations - done)
-        z, counts = advance(z, c, counts, tf.constant(chunk))
-        done += chunk
+        call = min(chunk, p.iterations - done, max(1, next_frame - done))
+        t0 = time.perf_counter()
+        z, counts = advance(z, c, counts, tf.constant(call))
+        took = time.perf_counter() - t0
+        done += call
+        if call == chunk:  # a full call: resize the next one towards CALL_S
+            chunk = max(1, min(every, round(chunk * CALL_S / max(took, 1e-4))))
+        if done < next_frame and done < p.iterations:
+            continue
+        next_frame = (done // every + 1) * every
         counts_np = counts.numpy()
         inside = int((counts_np >= done).sum())
         area = inside * pixel_area
