@@ -1,9 +1,9 @@
 """Live and recent runs, one row each: what ``meetup-lab runs`` and the TUI's runs board show.
 
 A live run's row comes from its events folded into a :class:`RunState`, read
-incrementally (frames passed over undecoded), so a board that refreshes every
-second reads only what was appended since; an ended run's row comes from its
-summary.
+incrementally (frames passed over undecoded); an ended run's row comes from
+its summary, read once. So a board that refreshes every second reads only what
+live runs appended since, and lists the folder for runs that came or went.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labs.numbers import fmt
-from labs.recording import EVENTS, RunInfo, RunRecord, list_runs
+from labs.recording import EVENTS, PARAMS, RunInfo, RunRecord
 from labs.state import RunState
 from labs.tail import EventTail
 
@@ -52,15 +52,28 @@ class RunRow:
 
 
 class Board:
-    """The runs in a folder, live ones kept up to date between calls of :meth:`rows`."""
+    """The runs in a folder, kept up to date between calls of :meth:`rows`."""
 
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
+        self._infos: dict[Path, RunInfo] = {}
         self._live: dict[Path, tuple[EventTail, RunState]] = {}
 
     def rows(self, limit: int | None = None) -> list[RunRow]:
         """Live runs first, then the others, newest first (at most ``limit`` ended ones)."""
-        infos = list_runs(self.runs_dir)
+        try:
+            folders = {p for p in self.runs_dir.iterdir() if (p / PARAMS).is_file()}
+        except OSError:
+            folders = set()
+        self._infos = {p: info for p, info in self._infos.items() if p in folders}
+        for path in folders:
+            info = self._infos.get(path)
+            if info is None or info.status == "running":  # new, or live when last seen
+                try:
+                    self._infos[path] = RunRecord(path).info()
+                except (LookupError, KeyError, TypeError, ValueError, AttributeError):
+                    continue  # a folder damaged by hand: list the others
+        infos = sorted(self._infos.values(), key=lambda i: (i.started_unix, i.run_id), reverse=True)
         live = [info for info in infos if info.status == "running"]
         ended = [info for info in infos if info.status != "running"][:limit]
         self._live = {info.path: self._live.get(info.path) or self._watch(info.path) for info in live}

@@ -71,7 +71,11 @@ class RunRequest:
         assert record.lock_fd is not None
         try:
             control.create(record.path)
-            if spare is None or not spare.take(record):
+            if spare is not None and not spare.take(record):
+                # Before any process of the run writes: this line comes first.
+                record.append(ev.Log("the warm spare could not take this run (it had died): a cold start"))
+                spare = None
+            if spare is None:
                 _launch(record)
         finally:
             os.close(record.lock_fd)  # the supervisor holds the lock now (or nobody: interrupted)

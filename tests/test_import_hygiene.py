@@ -8,7 +8,17 @@ import sys
 
 from tests.support import MEETUP_LAB, REPO, cli_env
 
-ENGINE = ["labs.registry", "labs.runner", "labs.recording", "labs.pde.lab", "labs.child"]
+ENGINE = [
+    "labs.registry",
+    "labs.runner",
+    "labs.recording",
+    "labs.pde.lab",
+    "labs.child",
+    "labs.supervisor",
+    "labs.state",
+    "labs.board",
+    "labs.warm",
+]
 
 
 def loaded_after_import(modules: list[str]) -> set[str]:
@@ -30,6 +40,12 @@ def test_the_engine_imports_no_ui_and_no_tensorflow() -> None:
     loaded = loaded_after_import(ENGINE)
     assert {"labs", "numpy"} <= loaded  # the probe saw the imports happen
     assert not loaded & {"textual", "rich", "tui", "tensorflow", "keras"}
+
+
+def test_the_supervisor_stays_light() -> None:
+    """A run's supervisor lives as long as the run: it imports neither TensorFlow nor any lab."""
+    loaded = loaded_after_import(["labs.supervisor"])
+    assert not loaded & {"tensorflow", "keras", "textual", "rich", "tui", "psutil"}
 
 
 def test_the_cli_module_imports_neither_tensorflow_nor_textual() -> None:
@@ -59,7 +75,7 @@ def test_help_imports_no_tensorflow(tmp_path) -> None:
         [sys.executable, "-c", code], cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    for command in ("list", "params", "run", "runs", "show"):
+    for command in ("list", "params", "run", "runs", "show", "attach", "stop"):
         assert command in done.stdout
     loaded = {name.split(".")[0] for name in json.loads(dump.read_text())}
     assert "typer" in loaded

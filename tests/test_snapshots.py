@@ -6,6 +6,8 @@ Review the SVGs under ``tests/__snapshots__`` when you update them with
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,17 @@ class TestSweepReplay:
 class TestHelp:
     def test_help(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
         assert snap_compare(_app(tmp_path, theme), press=["question_mark"], terminal_size=size)
+
+
+class TestRunsBoard:
+    """The runs board with two recorded runs (a live run's clock would not hold still)."""
+
+    def test_runs_board(self, snap_compare, theme: str, size: tuple[int, int]) -> None:
+        # A fixed folder: the board names it in its title.
+        runs = Path(tempfile.gettempdir()) / "meetup-lab-snapshots" / "runs"
+        shutil.rmtree(runs.parent, ignore_errors=True)
+        make_recorded_run(runs)
+        make_recorded_sweep(runs)
+        app = make_app(runs, config_path=runs.parent / "config.json")
+        app.theme = theme
+        assert snap_compare(app, press=["h"], terminal_size=size)

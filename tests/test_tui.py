@@ -120,15 +120,21 @@ async def test_escape_leaves_a_run_going_and_the_board_reattaches_and_cancels_it
         assert isinstance(pilot.app.screen, FormScreen)
         (info,) = list_runs(tmp_path / "runs")
         assert info.status == "running"
-        await pilot.press("escape", "h")
+        await pilot.press("ctrl+r")  # a second run beside it
+        second = pilot.app.screen
+        assert isinstance(second, RunScreen) and second is not screen
+        await _wait_for(pilot, lambda: second.query_one(RunStatus).step > 0, "the second run computing")
+        await pilot.press("escape", "escape", "h")
         board = pilot.app.screen
         assert isinstance(board, RunsScreen)
         table = board.query_one(DataTable)
-        assert table.get_row_at(0)[:3] == [info.run_id, "pde", "running"]
-        first = str(table.get_row_at(0)[3])
+        assert [table.get_row_at(i)[2] for i in range(2)] == ["running", "running"]
+        assert table.get_row_at(1)[:2] == [info.run_id, "pde"]  # newest first
+        await pilot.press("down")
+        first = str(table.get_row_at(1)[3])
 
         # The board follows the run as it goes: its progress cell changes by itself.
-        await _wait_for(pilot, lambda: str(table.get_row_at(0)[3]) != first, "the board to move")
+        await _wait_for(pilot, lambda: str(table.get_row_at(1)[3]) != first, "the board to move")
         await pilot.press("enter")  # attach
         attached = pilot.app.screen
         assert isinstance(attached, RunScreen) and attached is not screen
@@ -140,10 +146,11 @@ async def test_escape_leaves_a_run_going_and_the_board_reattaches_and_cancels_it
         await pilot.press("c")  # cancel asks first; Escape keeps it
         assert isinstance(pilot.app.screen, ChoiceScreen)
         await pilot.press("escape")
-        assert pilot.app.screen is board and list_runs(tmp_path / "runs")[0].status == "running"
+        assert pilot.app.screen is board and Run(RunRecord(info.path)).live()
         await pilot.press("c", "tab", "enter")  # "Cancel the run"
-        await _wait_for(pilot, lambda: list_runs(tmp_path / "runs")[0].status == "cancelled", "the cancel")
-        await _wait_for(pilot, lambda: table.get_row_at(0)[2] == "cancelled", "the board to say so")
+        await _wait_for(pilot, lambda: RunRecord(info.path).status() == "cancelled", "the cancel")
+        await _wait_for(pilot, lambda: table.get_row_at(1)[2] == "cancelled", "the board to say so")
+        assert table.get_row_at(0)[2] == "running"  # the other run goes on
 
 
 async def test_cancel_a_running_run(tmp_path: Path) -> None:

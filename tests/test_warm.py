@@ -56,6 +56,7 @@ def test_a_dead_spare_means_a_cold_start(runs_dir: Path) -> None:
     run = RunRequest(lab, lab.build_params({}), lab_ref="tests.fixture_labs:OK").start(runs_dir, spare)
     events = EventPump(run).result()
     assert isinstance(terminal_of(events), ev.Finished)
+    assert events[0] == ev.Log("the warm spare could not take this run (it had died): a cold start")
     assert [e.name for e in events if isinstance(e, ev.Stage)][0] == "starting TensorFlow"
 
 
@@ -65,13 +66,6 @@ async def test_the_app_starts_runs_warm_keeps_a_new_spare_and_lets_it_go_on_exit
     monkeypatch.setenv("MEETUP_LAB_WARM_START", "1")
     app = make_app(tmp_path / "runs", config_path=tmp_path / "config.json")
     async with app.run_test(size=(100, 32)) as pilot:
-        assert app._spare is not None
-        first = app._spare.process
-        await pilot.press("enter")  # the pde form
-        await pilot.press("ctrl+r")  # its defaults: heat on 256x256
-        screen = pilot.app.screen
-        assert isinstance(screen, RunScreen) and screen.run is not None
-        run = screen.run
 
         async def until(condition: Callable[[], object], what: str) -> None:
             for _ in range(900):
@@ -79,6 +73,15 @@ async def test_the_app_starts_runs_warm_keeps_a_new_spare_and_lets_it_go_on_exit
                     return
                 await pilot.pause(0.1)
             raise AssertionError(f"gave up waiting for {what}")
+
+        await until(lambda: app._spare is not None, "the spare, once the menu is up")
+        assert app._spare is not None
+        first = app._spare.process
+        await pilot.press("enter")  # the pde form
+        await pilot.press("ctrl+r")  # its defaults: heat on 256x256
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen) and screen.run is not None
+        run = screen.run
 
         await until(lambda: list(run.record.events("stage")), "the run's first stage")
         first_stage = next(run.record.events("stage"))

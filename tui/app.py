@@ -65,7 +65,7 @@ class MeetupLabApp(App[None]):
 
     def on_mount(self) -> None:
         if self.warm_start and self._start is None:
-            self._spare = warm.Spare()
+            self.call_after_refresh(self._new_spare)  # after the first paint: start-up stays quick
         self.push_screen(MenuScreen())
         if self._start is not None:
             self.push_screen(RunScreen(self.runs_dir, request=self._start))

@@ -376,11 +376,14 @@ class RunScreen(Screen[None]):
         self.app.switch_screen(RunScreen(self.runs_dir, request=replace(request, params=params)))
 
     def action_rerun(self) -> None:
-        if not self.ended:
-            self.notify("The run is still going: cancel it first (c).", severity="warning")
+        """Start another run like this one; a live one goes on beside it."""
+        if (request := self._request()) is None:
             return
-        if (request := self._request()) is not None:
-            self.app.switch_screen(RunScreen(self.runs_dir, request=request))
+        if self.run is not None and not self.ended:
+            self.app.notify(
+                f"Run {self.run.run_id} goes on beside the new one: the runs board (h) shows both."
+            )
+        self.app.switch_screen(RunScreen(self.runs_dir, request=request))
 
     def action_snapshot(self) -> None:
         if self.frame is None or self.record is None:

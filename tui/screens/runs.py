@@ -86,7 +86,7 @@ class RunsScreen(Screen[None]):
             for row, old in zip(rows, self.rows, strict=True):
                 for name, new_cell, old_cell in zip(COLUMNS, cells(row), cells(old), strict=True):
                     if new_cell != old_cell:
-                        table.update_cell(str(row.path), name, new_cell)
+                        table.update_cell(str(row.path), name, new_cell, update_width=True)
         else:
             selected = self._selected()
             table.clear()
