@@ -8,6 +8,7 @@ inside the lab's run function, in the run's own process.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Generator
@@ -60,6 +61,15 @@ def _resolve(ref: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+def _origin(ref: str) -> str:
+    """ " (from FILE)" for a module that can be found, for error lines."""
+    try:
+        spec = importlib.util.find_spec(ref.partition(":")[0])
+    except Exception:  # finding a submodule imports its package, which may raise too
+        return ""
+    return f" (from {spec.origin})" if spec is not None and spec.origin else ""
+
+
 def _builtin() -> dict[str, Lab]:
     from labs.customop.lab import LAB as CUSTOMOP
     from labs.glasses.lab import LAB as GLASSES
@@ -86,8 +96,12 @@ def get_lab(name: str) -> Lab:
             sys.path.insert(0, os.getcwd())
         try:
             lab = _resolve(name)
-        except (ImportError, AttributeError) as exc:
-            raise LookupError(f"cannot load lab {name!r}: {exc}") from None
+        except SyntaxError as exc:
+            where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "its source"
+            raise LookupError(f"cannot load lab {name!r}: {where}: SyntaxError: {exc.msg}") from None
+        except Exception as exc:  # a user's module may raise anything at import: one line, no traceback
+            origin = _origin(name)
+            raise LookupError(f"cannot load lab {name!r}{origin}: {type(exc).__name__}: {exc}") from None
         if isinstance(lab, Lab):
             return lab
         raise LookupError(f"{name!r} is not a Lab")

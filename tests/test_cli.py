@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from typer.testing import CliRunner, Result
 from labs import events as ev
 from labs.recording import RunRecord, find_run
 from labs.registry import all_labs, get_lab
-from tests.support import metric_lines, only_run_dir, run_cli, start_cli, wait_until
+from tests.support import MEETUP_LAB, cli_env, metric_lines, only_run_dir, run_cli, start_cli, wait_until
 from tui.cli import app
 
 PREFIX = "meetup-lab: error: "
@@ -249,3 +250,23 @@ def test_ctrl_c_cancels_a_headless_run(runs_dir: Path) -> None:
     assert record.path == run_dir
     assert record.status() == "cancelled"
     assert record.summary["metrics"]["tick"] >= 1
+
+
+@pytest.mark.parametrize("command", ["run", "params"])
+def test_a_user_lab_that_fails_to_import_is_one_line_naming_the_file(tmp_path: Path, command: str) -> None:
+    (tmp_path / "badsyn.py").write_text("def x(:\n")
+    (tmp_path / "badimp.py").write_text('raise RuntimeError("no config here")\n')
+    syntax, raises = tmp_path / "badsyn.py", tmp_path / "badimp.py"
+    expected = {
+        "badsyn:X": f"cannot load lab 'badsyn:X': {syntax}, line 1: SyntaxError: invalid syntax",
+        "badimp:X": f"cannot load lab 'badimp:X' (from {raises}): RuntimeError: no config here",
+    }
+    for ref, message in expected.items():
+        args = [command, ref, "--headless"] if command == "run" else [command, ref]
+        done = subprocess.run(
+            [str(MEETUP_LAB), *args], cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2
+        assert done.stderr == f"meetup-lab: error: {message}\n"
+        assert done.stdout == ""
+    assert not (tmp_path / "runs").exists()  # refused before any run folder was made
