@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from labs.jsonfile import dumps
+
 
 @dataclass(frozen=True)
 class Started:
@@ -267,7 +269,8 @@ def _decode_points(text: str) -> np.ndarray:
 
 
 def to_json(event: Event) -> str:
-    return json.dumps(to_dict(event), separators=(",", ":"), allow_nan=True)
+    """One line of strict JSON: a number that is not finite is written as null."""
+    return dumps(to_dict(event), separators=(",", ":"))
 
 
 def from_dict(obj: dict[str, Any]) -> Event:

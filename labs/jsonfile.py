@@ -1,11 +1,33 @@
-"""Small JSON files that must never take the program down: settings, run metadata."""
+"""Strict JSON, and small JSON files that must never take the program down.
+
+Everything the project writes is JSON by the standard, which has no NaN or
+infinity: ``jq``, JavaScript and most tools refuse them. A number that is not
+finite (a NaN loss, a failed check's error) is written as ``null``.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
+
+
+def strict(value: Any) -> Any:
+    """``value`` with every float that is not finite replaced by None, at any depth."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict(v) for v in value]
+    return value
+
+
+def dumps(value: Any, **options: Any) -> str:
+    """Strict JSON text: a number that is not finite is written as null."""
+    return json.dumps(strict(value), allow_nan=False, **options)
 
 
 def read_object(path: Path) -> dict[str, Any] | None:
@@ -20,5 +42,5 @@ def read_object(path: Path) -> dict[str, Any] | None:
 def write_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write via a temporary file and a rename, so a reader never sees half a file."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from labs import events as ev
+from labs.recording import RunRecord
 
 SIMPLE_EVENTS = [
     ev.Started(
@@ -103,11 +106,26 @@ def test_log_tail_comes_back_as_a_tuple() -> None:
     assert isinstance(back.log_tail, tuple)
 
 
-def test_non_finite_metric_values_round_trip() -> None:
-    event = ev.Metric(step=3, values={"nan": float("nan"), "inf": float("inf"), "ninf": -math.inf})
-    back = ev.from_json(ev.to_json(event))
-    assert math.isnan(back.values["nan"])
-    assert back.values["inf"] == math.inf and back.values["ninf"] == -math.inf
+def _refuse(constant: str) -> None:
+    raise ValueError(f"not standard JSON: {constant}")
+
+
+def test_non_finite_values_are_written_as_null_in_strict_json(tmp_path: Path) -> None:
+    event = ev.Metric(step=3, values={"nan": float("nan"), "inf": float("inf"), "ninf": -math.inf, "x": 1.5})
+    line = ev.to_json(event)
+    obj = json.loads(line, parse_constant=_refuse)  # what jq and JavaScript accept
+    assert obj["values"] == {"nan": None, "inf": None, "ninf": None, "x": 1.5}
+    finished = ev.Finished(summary={"checks": {"forward": float("nan")}, "errors": [math.inf, 2.0]})
+    assert json.loads(ev.to_json(finished), parse_constant=_refuse)["summary"] == {
+        "checks": {"forward": None},
+        "errors": [None, 2.0],
+    }
+    record = RunRecord.create(tmp_path, "x", "x", {"lr": math.nan}, "cpu", 0)
+    assert record.lock_fd is not None
+    os.close(record.lock_fd)
+    record.write_summary(finished, {"loss": math.nan}, {"forward": math.nan})
+    for name in ("params.json", "summary.json"):
+        json.loads((record.path / name).read_text(), parse_constant=_refuse)
 
 
 def test_frame_small_values_travel_as_float16() -> None:
