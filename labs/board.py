@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from labs.jsonfile import read_object
 from labs.numbers import fmt
 from labs.recording import EVENTS, PARAMS, RunInfo, RunRecord
 from labs.state import RunState
@@ -32,6 +33,7 @@ class RunRow:
     device: str
     key_metric: str
     path: Path
+    reason: str = ""
 
     @property
     def live(self) -> bool:
@@ -69,10 +71,7 @@ class Board:
         for path in folders:
             info = self._infos.get(path)
             if info is None or info.status == "running":  # new, or live when last seen
-                try:
-                    self._infos[path] = RunRecord(path).info()
-                except (LookupError, KeyError, TypeError, ValueError, AttributeError):
-                    continue  # a folder damaged by hand: list the others
+                self._infos[path] = RunRecord(path).info()
         infos = sorted(self._infos.values(), key=lambda i: (i.started_unix, i.run_id), reverse=True)
         live = [info for info in infos if info.status == "running"]
         ended = [info for info in infos if info.status != "running"][:limit]
@@ -87,8 +86,7 @@ class Board:
         tail, state = self._live[info.path]
         for event in tail.read():
             state.apply(event)
-        key_names = RunRecord(info.path).meta.get("key_metric")
-        key = state.key_metric(key_names)
+        key = state.key_metric((read_object(info.path / PARAMS) or {}).get("key_metric"))
         status = state.status if not state.ended else "running"  # its verdict is being written
         return RunRow(
             run_id=info.run_id,
@@ -106,6 +104,8 @@ class Board:
 
 
 def _ended_row(info: RunInfo) -> RunRow:
+    # A damaged folder says what is wrong and where, in place of its key metric.
+    key = f"{info.reason} ({info.path})" if info.status == "damaged" else info.key_metric
     return RunRow(
         run_id=info.run_id,
         lab=info.lab,
@@ -116,6 +116,7 @@ def _ended_row(info: RunInfo) -> RunRow:
         step=0,
         total=None,
         device=info.device,
-        key_metric=info.key_metric,
+        key_metric=key,
         path=info.path,
+        reason=info.reason,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
+import types
+import typing
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, fields
 from typing import Any, TypeVar
@@ -274,7 +276,22 @@ def to_json(event: Event) -> str:
 
 
 def from_dict(obj: dict[str, Any]) -> Event:
-    obj = dict(obj)
+    """The event an object describes; ValueError for anything that is not one.
+
+    A record may be damaged in any way (hand edits, a torn write, a bad byte): a
+    field of the wrong type is refused here, so no reader meets it later.
+    """
+    try:
+        event = _build(dict(obj))
+    except (KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise ValueError(f"not an event: {exc}") from None
+    problem = _problem(event)
+    if problem is not None:
+        raise ValueError(f"not a {_NAMES[type(event)]} event: {problem}")
+    return event
+
+
+def _build(obj: dict[str, Any]) -> Event:
     cls = _TYPES[obj.pop("type")]
     if cls is Frame:
         shape = tuple(obj.pop("shape"))
@@ -283,6 +300,9 @@ def from_dict(obj: dict[str, Any]) -> Event:
         obj["data"] = np.frombuffer(raw, dtype=dtype).reshape(shape).astype(np.float32)
         if "points" in obj:
             obj["points"] = _decode_points(obj["points"])
+    if cls is Metric:
+        # A value that was not finite is written as null (strict JSON): it is left out.
+        obj["values"] = {k: v for k, v in obj["values"].items() if v is not None}
     if cls is Chart:
         obj["series"] = {k: tuple((x, y) for x, y in v) for k, v in obj["series"].items()}
     if cls is Table:
@@ -292,7 +312,56 @@ def from_dict(obj: dict[str, Any]) -> Event:
         obj["gpus"] = tuple(GpuSample(**g) for g in obj.get("gpus", ()))
     if cls in (Failed, Interrupted):
         obj["log_tail"] = tuple(obj.get("log_tail", ()))
-    return cls(**obj)
+    event: Event = cls(**obj)
+    return event
+
+
+def _problem(event: Event) -> str | None:
+    hints = _hints(type(event))
+    for f in fields(event):
+        if not _conforms(getattr(event, f.name), hints[f.name]):
+            return f"{f.name!r} is {getattr(event, f.name)!r:.60}"
+    if isinstance(event, Table) and any(len(row) != len(event.columns) for row in event.rows):
+        return "a row's length is not the number of columns"
+    if isinstance(event, Frame) and (event.data.ndim not in (2, 3) or event.data.size == 0):
+        return f"data of shape {event.data.shape}"
+    return None
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """The field types of an event class (the annotations are strings until resolved)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a decoded value has the type a field declares (containers checked through)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_conforms(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args, strict=True))
+    return isinstance(value, origin or hint)
 
 
 def from_json(line: str) -> Event:

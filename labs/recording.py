@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from labs import events as ev
+from labs.damage import meta_problem, summary_problem
 from labs.jsonfile import read_object, write_atomic
 from labs.numbers import fmt
 
@@ -67,6 +68,7 @@ class RunInfo:
     key_metric: str
     path: Path
     device: str = ""
+    reason: str = ""  # why the run ended as it did, or what is damaged in its folder
 
 
 class RunRecord:
@@ -118,10 +120,20 @@ class RunRecord:
 
     @property
     def meta(self) -> dict[str, Any]:
+        """The run's parameters file, whole; LookupError says what is damaged."""
         meta = read_object(self.path / PARAMS)
-        if meta is None:
-            raise LookupError(f"{self.path} is not a run folder (no readable {PARAMS})")
+        problem = meta_problem(meta)
+        if problem is not None or meta is None:
+            raise LookupError(f"run {self.run_id} is damaged: {problem} (in {self.path})")
         return meta
+
+    def damage(self) -> str | None:
+        """What is wrong with this run folder's parameters or summary, if anything."""
+        problem = meta_problem(read_object(self.path / PARAMS))
+        summary = self.summary
+        if problem is None and summary is not None:
+            problem = summary_problem(summary)
+        return problem
 
     def set_process(self, pid: int, supervisor: int) -> None:
         """Record the pids of the lab's process and of its supervisor (for people and tests:
@@ -172,8 +184,8 @@ class RunRecord:
                 )
                 self.append(terminal)
             self.write_summary(terminal, state.metrics, {})
-        except OSError:
-            pass  # live after all, or a folder we may not write: readers still say interrupted
+        except (OSError, LookupError):
+            pass  # live after all, damaged, or a folder we may not write: readers still say interrupted
         finally:
             for fd in fds:
                 os.close(fd)
@@ -255,32 +267,57 @@ class RunRecord:
         write_atomic(self.path / SUMMARY, summary)
 
     def status(self) -> str:
+        if self.damage() is not None:
+            return "damaged"
         summary = self.summary
         if summary is not None:
-            return summary["status"]
+            return str(summary["status"])
         if self.live():
             return "running"
-        self.settle()
-        return "interrupted"
+        self.settle()  # records the verdict the events hold, or interrupted
+        summary = self.summary
+        return str(summary["status"]) if summary is not None and self.damage() is None else "interrupted"
 
     def log_tail(self, lines: int = 20) -> tuple[str, ...]:
         text = _read_tail(self.path / OUTPUT, 16384) or ""
         return tuple(text.splitlines()[-lines:])
 
     def info(self) -> RunInfo:
+        """Its line in a list of runs; a damaged folder gives one too, saying what is wrong."""
+        problem = self.damage()
+        if problem is not None:
+            raw = read_object(self.path / PARAMS) or {}
+            lab = raw.get("lab")
+            try:
+                modified = self.path.stat().st_mtime
+            except OSError:
+                modified = 0.0
+            return RunInfo(
+                run_id=self.run_id,
+                lab=lab if isinstance(lab, str) and lab.strip() and " " not in lab else "?",
+                status="damaged",
+                started=datetime.fromtimestamp(modified).isoformat(timespec="seconds"),
+                started_unix=modified,
+                duration=None,
+                key_metric="-",
+                path=self.path,
+                reason=problem,
+            )
         meta = self.meta
+        status = self.status()
         summary = self.summary or {}
         key = summary.get("key_metric") or {}
         return RunInfo(
             run_id=self.run_id,
             lab=meta["lab"],
-            status=self.status(),
+            status=status,
             started=meta["started_at"],
             started_unix=meta.get("started_unix", 0.0),
             duration=summary.get("duration"),
             key_metric=", ".join(f"{k}={fmt(v)}" for k, v in key.items()) or "-",
             path=self.path,
-            device=meta.get("device", ""),
+            device=meta["device"],
+            reason=summary.get("reason", ""),
         )
 
 
@@ -302,16 +339,10 @@ def _held(path: Path) -> bool:
 
 
 def list_runs(runs_dir: Path) -> list[RunInfo]:
-    """Recorded runs, newest first; folders that are not runs are skipped."""
+    """Recorded runs, newest first, damaged ones among them; folders that are not runs are skipped."""
     if not runs_dir.is_dir():
         return []
-    infos = []
-    for path in runs_dir.iterdir():
-        if (path / PARAMS).is_file():
-            try:
-                infos.append(RunRecord(path).info())
-            except (LookupError, KeyError, TypeError, ValueError, AttributeError):
-                continue  # a folder damaged by hand: list the others
+    infos = [RunRecord(path).info() for path in runs_dir.iterdir() if (path / PARAMS).is_file()]
     return sorted(infos, key=lambda info: (info.started_unix, info.run_id), reverse=True)
 
 

@@ -111,9 +111,12 @@ class RunState:
             return None
         return max(0, self.total - self.step) / rate
 
-    def key_metric(self, names: str | tuple[str, ...] | None) -> tuple[str, float] | None:
-        """The first of ``names`` (a lab's key metrics) that the run has reported."""
-        candidates = [names] if isinstance(names, str) else list(names or ())
+    def key_metric(self, names: object) -> tuple[str, float] | None:
+        """The first of ``names`` (a lab's key metrics: a name or a list of them, as recorded)
+        that the run has reported."""
+        candidates = (
+            [names] if isinstance(names, str) else list(names) if isinstance(names, list | tuple) else []
+        )
         return next(((name, self.metrics[name]) for name in candidates if name in self.metrics), None)
 
     @property

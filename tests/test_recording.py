@@ -77,7 +77,7 @@ def test_status_without_a_summary_follows_the_locks(runs_dir: Path) -> None:
     assert summary["key_metric"] == {"mass": 3.0}
 
 
-def test_list_runs_skips_folders_that_are_not_runs(runs_dir: Path) -> None:
+def test_list_runs_skips_folders_that_are_not_runs_and_names_damaged_ones(runs_dir: Path) -> None:
     assert list_runs(runs_dir) == []  # not even created yet
     record = make(runs_dir)
     (runs_dir / "stray").mkdir()
@@ -85,7 +85,13 @@ def test_list_runs_skips_folders_that_are_not_runs(runs_dir: Path) -> None:
     broken = runs_dir / "broken"
     broken.mkdir()
     (broken / "params.json").write_text("{not json")
-    assert [info.run_id for info in list_runs(runs_dir)] == [record.run_id]
+    infos = {info.run_id: info for info in list_runs(runs_dir)}
+    assert set(infos) == {record.run_id, "broken"}
+    assert infos[record.run_id].status == "interrupted"
+    assert (infos["broken"].status, infos["broken"].reason) == (
+        "damaged",
+        "params.json is missing or is not a JSON object",
+    )
 
 
 def test_find_run_by_id_prefix_path_and_last(runs_dir: Path) -> None:

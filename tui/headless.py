@@ -200,15 +200,19 @@ def _live(viewer: _Viewer, out: TextIO) -> None:
 def print_summary(record: RunRecord, console: Console | None = None) -> None:
     """The run's status, result and folder, from its record on disk."""
     console = console or Console()
+    info = record.info()
+    if info.status == "damaged":
+        console.print(f"run {record.run_id}: damaged — {info.reason}", markup=False, soft_wrap=True)
+        console.print(f"run folder: {record.path}", markup=False, highlight=False, soft_wrap=True)
+        return
     meta, summary = record.meta, record.summary or {}
-    status = record.status()
     console.print(
         f"run {record.run_id} ({meta['lab']}, device {meta['device']}, seed {meta['seed']})",
         markup=False,
         soft_wrap=True,
     )
-    line = f"status: {status}"
-    if "duration" in summary:
+    line = f"status: {info.status}"
+    if summary.get("duration") is not None:
         line += f" after {summary['duration']:.1f}s"
     if summary.get("reason"):
         line += f" — {summary['reason']}"
@@ -224,7 +228,7 @@ def print_summary(record: RunRecord, console: Console | None = None) -> None:
         console.width = max(width, natural + 2 * len(table.columns))
         console.print(_result_table(table))
         console.width = width
-    if status in ("failed", "interrupted"):
+    if info.status in ("failed", "interrupted"):
         tail = record.log_tail(8)
         if tail:
             console.print("last log lines:", markup=False)
