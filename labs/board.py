@@ -2,8 +2,8 @@
 
 A live run's row comes from its events folded into a :class:`RunState`, read
 incrementally (frames passed over undecoded); an ended run's row comes from
-its summary, read once. So a board that refreshes every second reads only what
-live runs appended since, and lists the folder for runs that came or went.
+its summary, read once. A refresh lists the runs folder (for runs that came or
+went), probes each live run's locks and reads what it appended since.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Board:
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
         self._infos: dict[Path, RunInfo] = {}
-        self._live: dict[Path, tuple[EventTail, RunState]] = {}
+        self._live: dict[Path, tuple[EventTail, RunState, object]] = {}
 
     def rows(self, limit: int | None = None) -> list[RunRow]:
         """Live runs first, then the others, newest first (at most ``limit`` ended ones)."""
@@ -79,14 +79,15 @@ class Board:
         return [self._live_row(info) for info in live] + [_ended_row(info) for info in ended]
 
     @staticmethod
-    def _watch(path: Path) -> tuple[EventTail, RunState]:
-        return EventTail(path / EVENTS, skip='"type":"frame"'), RunState()
+    def _watch(path: Path) -> tuple[EventTail, RunState, object]:
+        key_names = (read_object(path / PARAMS) or {}).get("key_metric")
+        return EventTail(path / EVENTS, skip='"type":"frame"'), RunState(), key_names
 
     def _live_row(self, info: RunInfo) -> RunRow:
-        tail, state = self._live[info.path]
+        tail, state, key_names = self._live[info.path]
         for event in tail.read():
             state.apply(event)
-        key = state.key_metric((read_object(info.path / PARAMS) or {}).get("key_metric"))
+        key = state.key_metric(key_names)
         status = state.status if not state.ended else "running"  # its verdict is being written
         return RunRow(
             run_id=info.run_id,

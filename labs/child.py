@@ -123,8 +123,9 @@ class Control:
                 self._one_frame = False
                 self._hold(False)
             elif command == "step":
-                self._one_frame = True
-                self._running.set()
+                if not self._running.is_set():
+                    self._one_frame = True
+                    self._hold(False)
             elif command.startswith("set "):
                 self._set(command[4:])
         else:
@@ -160,7 +161,7 @@ class Control:
     def seen(self, event: ev.Event) -> None:
         if self._one_frame and isinstance(event, ev.Frame):
             self._one_frame = False
-            self._running.clear()
+            self._hold(True)
 
     def terminal(self) -> ev.Event:
         if self.orphaned:
@@ -293,6 +294,14 @@ def _exit(code: int) -> None:
 
 
 def main() -> None:
+    try:
+        _main()
+    except BaseException:  # a fault of our own (a full disk, say): its last words, then out
+        traceback.print_exc()
+        _exit(1)
+
+
+def _main() -> None:
     _output_to_log()
     warm = sys.argv[1] == "--spare"
     if warm:

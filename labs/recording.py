@@ -4,9 +4,9 @@ A run folder (mode 0700: it holds parameters and results) holds
 ``params.json`` (written before the run starts), ``events.jsonl`` (one event
 per line, flushed as it goes), ``output.log`` (everything the run's processes
 printed, TensorFlow's own lines included), ``artifacts/``, ``tensorboard/``,
-``process.json`` (the pids), the ``control`` FIFO while it is live
-(:mod:`labs.control`), two lock files and, once the run has ended,
-``summary.json``.
+``process.json`` (the pids), the ``control`` FIFO (:mod:`labs.control`;
+removed when the run ends, unless its supervisor was killed), two lock files
+and, once the run has ended, ``summary.json``.
 
 Liveness is the locks: the run's supervisor holds an exclusive ``flock`` on
 ``supervisor.lock`` for its whole life, taken before ``params.json`` exists,
@@ -95,7 +95,6 @@ class RunRecord:
         path.mkdir(mode=0o700)
         # Locked before params.json makes it a run folder: no reader ever sees it unsupervised.
         lock_fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
         meta = {
             "run_id": run_id,
             "lab": lab,
@@ -108,6 +107,7 @@ class RunRecord:
             "started_unix": time.time(),
         }
         try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
             write_atomic(path / PARAMS, meta)
         except BaseException:
             os.close(lock_fd)
@@ -148,6 +148,9 @@ class RunRecord:
         """Whether the run's supervisor or its lab process is alive (holds its lock)."""
         return any(_held(self.path / name) for name in (LOCK, LAB_LOCK))
 
+    def supervisor_alive(self) -> bool:
+        return _held(self.path / LOCK)
+
     def hold_lab_lock(self) -> int:
         """For the lab's process: take its lock for life (returns the fd to keep open).
 
@@ -183,7 +186,7 @@ class RunRecord:
                     time=state.elapsed,
                 )
                 self.append(terminal)
-            self.write_summary(terminal, state.metrics, {})
+            self.write_summary(terminal, state.metrics, state.result)
         except (OSError, LookupError):
             pass  # live after all, damaged, or a folder we may not write: readers still say interrupted
         finally:
@@ -304,8 +307,8 @@ class RunRecord:
                 reason=problem,
             )
         meta = self.meta
-        status = self.status()
-        summary = self.summary or {}
+        status = self.status()  # first: it may record the summary read next
+        summary = (self.summary or {}) if status != "running" else {}
         key = summary.get("key_metric") or {}
         return RunInfo(
             run_id=self.run_id,
@@ -336,6 +339,15 @@ def _held(path: Path) -> bool:
     finally:
         os.close(fd)  # releases the probe's own shared lock too
     return False
+
+
+def live_runs(runs_dir: Path) -> list[RunRecord]:
+    """The runs a process still holds, found by their locks alone (no file is read)."""
+    try:
+        folders = list(runs_dir.iterdir())
+    except OSError:
+        return []
+    return [RunRecord(p) for p in folders if (p / PARAMS).is_file() and RunRecord(p).live()]
 
 
 def list_runs(runs_dir: Path) -> list[RunInfo]:

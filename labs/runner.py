@@ -24,14 +24,14 @@ from labs import events as ev
 from labs.params import to_dict
 from labs.recording import OUTPUT, RunRecord, find_run
 from labs.registry import Lab, get_lab
+from labs.supervisor import CANCEL_GRACE_S
 from labs.tail import follow
 
 if TYPE_CHECKING:
     from labs.warm import Spare
 
-CANCEL_GRACE_S = 0.8
 # A control sent while the supervisor is still opening its FIFO is retried this long.
-CONTROL_RETRY_S = 5.0
+CONTROL_RETRY_S = 2.0
 
 
 def child_env() -> dict[str, str]:
@@ -73,7 +73,9 @@ class RunRequest:
             control.create(record.path)
             if spare is not None and not spare.take(record):
                 # Before any process of the run writes: this line comes first.
-                record.append(ev.Log("the warm spare could not take this run (it had died): a cold start"))
+                record.append(
+                    ev.Log("the warm spare could not take this run (it died or hung): a cold start")
+                )
                 spare = None
             if spare is None:
                 _launch(record)
@@ -134,14 +136,14 @@ class Run:
     def live(self) -> bool:
         return self.record.live()
 
-    def events(self, stop: Callable[[], bool] = lambda: False, skip: str | None = None) -> Iterator[ev.Event]:
+    def events(self, stop: Callable[[], bool] = lambda: False) -> Iterator[ev.Event]:
         """The run's events from the first, as they come, until and including exactly one
         terminal event; ``stop()`` true ends the stream early (a viewer leaving).
 
         A run whose supervisor died without a verdict is recorded interrupted here.
         """
         terminal = False
-        for event in follow(self.record.path / "events.jsonl", self.live, stop, skip=skip):
+        for event in follow(self.record.path / "events.jsonl", self.live, stop):
             terminal = isinstance(event, ev.TERMINAL)
             yield event
         if terminal or stop():
@@ -168,8 +170,9 @@ class Run:
                 control.send(self.record.path, command)
                 return
             except control.NotLive:
-                # Supervised but no reader yet: its supervisor is starting. Else: ended.
-                if not self.live() or time.monotonic() > deadline:
+                # A supervisor that has not opened its FIFO yet is starting: wait for it.
+                # Without one (ended, or killed while its lab process stops), say so at once.
+                if not self.record.supervisor_alive() or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 

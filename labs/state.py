@@ -55,6 +55,11 @@ class RunState:
     def ended(self) -> bool:
         return self.terminal is not None
 
+    @property
+    def result(self) -> dict[str, object]:
+        """What the lab returned, once it finished."""
+        return dict(self.terminal.summary) if isinstance(self.terminal, ev.Finished) else {}
+
     def apply(self, event: ev.Event) -> None:
         self.elapsed = max(self.elapsed, event.time)
         if isinstance(event, ev.Started):
@@ -69,6 +74,7 @@ class RunState:
         elif isinstance(event, ev.VIEWS):
             self.views[event.name] = event
             if isinstance(event, ev.Frame):
+                # A frame's step may count something else (an epoch beside batches): never back.
                 self._progressed(event.time, max(self.step, event.step))
             else:
                 self._first_result()
@@ -90,6 +96,8 @@ class RunState:
 
     def _progressed(self, time: float, step: int) -> None:
         self._first_result()
+        if step < self.step:
+            self._progress.clear()  # a metric's step went back: started over (a fractal's new window)
         self.step = step
         self._progress.append((time, step))
         while len(self._progress) > 2 and self._progress[1][0] <= time - RATE_WINDOW_S:

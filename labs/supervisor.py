@@ -151,7 +151,7 @@ class Supervisor:
         if terminal is None:
             terminal = self._verdict(returncode, state.peak_rss_mb)
             self.record.append(terminal)
-        self.record.write_summary(terminal, state.metrics, {})
+        self.record.write_summary(terminal, state.metrics, state.result)
 
     def _verdict(self, returncode: int, peak_rss: float) -> ev.Event:
         elapsed = round(time.monotonic() - self._t0, 3)
@@ -188,20 +188,30 @@ def _spare(channel_fd: int) -> None:
         message, fds, _flags, _addr = socket.recv_fds(channel, 4096, 1)
     except OSError:
         message, fds = b"", []
-    if not message or not fds or child.poll() is not None:
-        # The app that kept the spare has gone (or the spare's lab process died): no run.
+    if message and fds and child.poll() is None:
+        try:
+            channel.sendall(b"ok")
+            go = channel.recv(16) == b"go"
+        except OSError:
+            go = False
+    else:
+        go = False  # the app that kept the spare has gone, or the spare's lab process died
+    channel.close()
+    if not go:
         child.kill()
         child.wait()
         return
     record = RunRecord(Path(message.decode()), lock_fd=fds[0])
+    # Our own last words go to the run's log from here on, as a cold supervisor's do.
+    log = os.open(record.path / OUTPUT, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.dup2(log, 2)
+    os.close(log)
     try:
         assert child.stdin is not None
         child.stdin.write(f"run {record.path}\n")
         child.stdin.flush()
     except OSError:
-        return  # it died just now: the caller hears no "ok" and starts the run cold
-    channel.sendall(b"ok")
-    channel.close()
+        pass  # it died just now: the supervisor records how, as for any lab process
     Supervisor(record, child).run()
 
 

@@ -22,7 +22,7 @@ import sys
 from labs.recording import RunRecord
 
 ENV = "MEETUP_LAB_WARM_START"  # 0 turns the spare off, whatever the settings say
-TAKE_TIMEOUT_S = 5.0
+TAKE_TIMEOUT_S = 2.0  # the spare answers at once; one that does not is stuck, and a cold start is due
 
 
 def wanted(setting: bool) -> bool:
@@ -54,16 +54,26 @@ class Spare:
             theirs.close()
 
     def take(self, record: RunRecord) -> bool:
-        """Give the spare this run; False if it cannot take it (it died): start cold then."""
+        """Give the spare this run; False if it cannot take it: start cold then.
+
+        Two steps, so that the run is the spare's only once both sides know: the spare
+        says ``ok`` (alive, its lab process too), we say ``go``. A spare that does not
+        answer in time is killed, so it can never start the run after a cold start has.
+        """
         assert record.lock_fd is not None
+        taken = False
         try:
             socket.send_fds(self._channel, [str(record.path).encode()], [record.lock_fd])
             self._channel.settimeout(TAKE_TIMEOUT_S)
-            answer = self._channel.recv(16)
+            if self._channel.recv(16) == b"ok":
+                self._channel.sendall(b"go")
+                taken = True
         except OSError:
-            answer = b""
+            pass
+        if not taken:
+            self.process.kill()
         self.close()
-        return answer == b"ok"
+        return taken
 
     def close(self) -> None:
         """Let the spare go (unless it has a run, it exits)."""

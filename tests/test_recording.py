@@ -121,3 +121,18 @@ def test_last_is_the_most_recently_started_run(runs_dir: Path) -> None:
         pytest.fail("could not create two runs within the same second")
     assert older.meta["started_unix"] <= newer.meta["started_unix"]
     assert find_run(runs_dir, "last").path == newer.path
+
+
+def test_settling_a_run_whose_lab_finished_keeps_its_result(runs_dir: Path) -> None:
+    """Killed between its last event and its summary: the summary is rebuilt from the events."""
+    record = make(runs_dir)
+    record.append(ev.Metric(step=1, values={"mass": 2.0}))
+    record.append(ev.Finished(summary={"answer": 42}, time=3.0))
+    assert record.status() == "finished"
+    summary = record.summary
+    assert summary is not None
+    assert (summary["result"], summary["metrics"], summary["duration"]) == (
+        {"answer": 42},
+        {"mass": 2.0},
+        3.0,
+    )

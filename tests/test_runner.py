@@ -19,6 +19,7 @@ from labs import events as ev
 from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
 from labs.runner import Run, RunRequest
+from labs.state import RunState
 from labs.supervisor import oom_kills
 from tests.support import (
     EventPump,
@@ -434,5 +435,8 @@ def test_pause_holds_the_run_step_moves_one_frame_and_resume_goes_on(start: Star
     assert settled() == held + 1  # and then it holds again
     run.resume()
     wait_until(lambda: frames() >= held + 5, "frames again after resume")
+    # Every viewer is told: held, let go for one frame, held again, let go.
+    assert [e.held for e in list(pump.events) if isinstance(e, ev.Paused)] == [True, False, True, False]
+    assert RunState.of(list(pump.events)).status == "running"
     run.cancel(grace=30)
     assert isinstance(terminal_of(pump.result()), ev.Cancelled)

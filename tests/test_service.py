@@ -9,7 +9,9 @@ from pathlib import Path
 from labs import events as ev
 from labs.recording import RunRecord, list_runs
 from labs.runner import Run
+from tests.recorded import make_recorded_run
 from tests.support import metric_lines, only_run_dir, run_cli, start_cli, wait_until
+from tui.headless import _Viewer
 
 SLOW = "tests.fixture_labs:SLOW"
 
@@ -125,3 +127,12 @@ def test_detach_and_headless_are_refused_together() -> None:
     unknown = run_cli("attach", "nope")
     assert unknown.returncode == 2 and "no run 'nope'" in unknown.stderr
     _no_traceback(unknown.stderr)
+
+
+def test_ctrl_c_after_the_run_ended_is_no_error(runs_dir: Path) -> None:
+    """A second Ctrl+C may land after the first one's cancel has ended the run."""
+    run = Run(make_recorded_run(runs_dir))
+    viewer = _Viewer(run, foreground=True)
+    viewer.handle(signal.SIGINT, None)
+    viewer.handle(signal.SIGINT, None)  # kill(): the run is not live, and nothing is raised
+    assert viewer.signal == signal.SIGINT and not viewer.detached

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,8 +58,21 @@ def test_a_dead_spare_means_a_cold_start(runs_dir: Path) -> None:
     run = RunRequest(lab, lab.build_params({}), lab_ref="tests.fixture_labs:OK").start(runs_dir, spare)
     events = EventPump(run).result()
     assert isinstance(terminal_of(events), ev.Finished)
-    assert events[0] == ev.Log("the warm spare could not take this run (it had died): a cold start")
+    assert events[0] == ev.Log("the warm spare could not take this run (it died or hung): a cold start")
     assert [e.name for e in events if isinstance(e, ev.Stage)][0] == "starting TensorFlow"
+
+
+def test_a_hung_spare_is_killed_and_the_run_starts_cold(runs_dir: Path) -> None:
+    """A spare that does not answer must never start the run later, beside the cold one."""
+    spare = Spare()
+    os.kill(spare.process.pid, signal.SIGSTOP)
+    lab = get_lab("tests.fixture_labs:OK")
+    run = RunRequest(lab, lab.build_params({}), lab_ref="tests.fixture_labs:OK").start(runs_dir, spare)
+    assert spare.process.wait(30) == -signal.SIGKILL
+    events = EventPump(run).result()
+    assert isinstance(terminal_of(events), ev.Finished)
+    assert events[0] == ev.Log("the warm spare could not take this run (it died or hung): a cold start")
+    assert run.supervisor_pid != spare.process.pid
 
 
 async def test_the_app_starts_runs_warm_keeps_a_new_spare_and_lets_it_go_on_exit(

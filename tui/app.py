@@ -13,9 +13,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from labs import warm
-from labs.board import Board
 from labs.control import NotLive
-from labs.recording import RunRecord
+from labs.recording import RunRecord, live_runs
 from labs.registry import all_labs, get_lab
 from labs.runner import Run, RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
@@ -107,20 +106,20 @@ class MeetupLabApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; with runs live, ask first: leave them running (the default), cancel them, or stay."""
-        live = [row for row in Board(self.runs_dir).rows(limit=0) if row.live]
+        live = live_runs(self.runs_dir)
         if not live:
             self.exit()
             return
-        names = ", ".join(row.run_id for row in live[:3]) + (
+        names = ", ".join(record.run_id for record in live[:3]) + (
             f" and {len(live) - 3} more" if len(live) > 3 else ""
         )
         question = f"{len(live)} run{'s are' if len(live) > 1 else ' is'} live: {names}."
 
         def answered(answer: str | None) -> None:
             if answer == "cancel":
-                for row in live:
+                for record in live:
                     try:
-                        Run(RunRecord(row.path)).cancel()
+                        Run(record).cancel()
                     except NotLive:
                         pass  # it ended meanwhile
             if answer in ("leave", "cancel"):

@@ -159,7 +159,7 @@ def _view(the_run: Run, mode: str, foreground: bool) -> NoReturn:
             typer.echo(f"meetup-lab: output closed; {hint}", err=True)
             _quiet_exit(EXIT_BROKEN_PIPE)
         typer.echo(f"detached; {hint}", err=True)
-        raise typer.Exit(0)
+        raise typer.Exit(EXIT_TERMINATED if outcome.signal == signal.SIGTERM else 0)
     if outcome.signal == signal.SIGTERM:
         typer.echo(f"meetup-lab: terminated: run {the_run.run_id} was {outcome.status}", err=True)
         raise typer.Exit(EXIT_TERMINATED)

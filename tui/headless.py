@@ -6,7 +6,7 @@ controls, and the run goes on if it goes away. What the signals do:
 
 - ``run --headless`` (a foreground run): Ctrl+C or SIGTERM cancels the run
   (a second Ctrl+C stops it by force) and waits for its verdict.
-- ``attach``: Ctrl+C detaches and leaves the run going.
+- ``attach``: Ctrl+C or SIGTERM detaches and leaves the run going.
 - Both: a hang-up (SIGHUP, the terminal closed) or a closed output (a broken
   pipe) detaches; the run goes on.
 """
@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from labs import events as ev
+from labs.control import NotLive
 from labs.numbers import cell, fmt
 from labs.recording import RunRecord
 from labs.runner import Run
@@ -69,7 +70,7 @@ class _Viewer:
                 self.run.cancel()
             else:
                 self.run.kill()
-        except OSError:
+        except (NotLive, OSError):
             pass  # it has ended meanwhile: its terminal event is on its way
 
     def events(self) -> Iterator[ev.Event]:

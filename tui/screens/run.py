@@ -380,9 +380,7 @@ class RunScreen(Screen[None]):
         if (request := self._request()) is None:
             return
         if self.run is not None and not self.ended:
-            self.app.notify(
-                f"Run {self.run.run_id} goes on beside the new one: the runs board (h) shows both."
-            )
+            self.app.notify(f"Run {self.run.run_id} goes on beside the new one: the runs board shows both.")
         self.app.switch_screen(RunScreen(self.runs_dir, request=request))
 
     def action_snapshot(self) -> None:
@@ -401,7 +399,7 @@ class RunScreen(Screen[None]):
 
     def action_back(self) -> None:
         if self.run is not None and not self.ended:
-            self.app.notify(f"Run {self.run.run_id} goes on: the runs board (h) shows it.")
+            self.app.notify(f"Run {self.run.run_id} goes on: the runs board (h on the menu) shows it.")
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
