@@ -14,6 +14,7 @@ devices and thread settings, which only apply before then, still work.
 
 from __future__ import annotations
 
+import errno
 import faulthandler
 import os
 import sys
@@ -52,6 +53,8 @@ class Emitter:
         self._t0 = time.monotonic()
         self.state = RunState()
         self._finished = False
+        self.write_error: OSError | None = None
+        self.on_write_error: Callable[[], None] = lambda: None
 
     @property
     def elapsed(self) -> float:
@@ -60,9 +63,13 @@ class Emitter:
     def emit(self, event: ev.Event) -> ev.Event:
         event = ev.with_time(event, round(self.elapsed, 3))
         with self._lock:
-            if self._finished:
-                return event  # a sample from a thread that lost the race with the end
-            self._write(event)
+            if self._finished or self.write_error is not None:
+                return event  # a sample that lost the race with the end, or nowhere to write
+            try:
+                self._write(event)
+            except OSError as exc:  # the disk is full, say: stop the run, keep what is recorded
+                self.write_error = exc
+                self.on_write_error()
         return event
 
     def _write(self, event: ev.Event) -> None:
@@ -81,13 +88,35 @@ class Emitter:
         with self._lock:
             if self._finished:
                 return False
-            terminal = ev.with_time(terminal, round(self.elapsed, 3))
-            self._write(terminal)
             self._finished = True
+            self._record.release_reserve()  # the room kept for this
+            if self.write_error is not None:
+                terminal = disk_failure(self.write_error, self._record, self.state.step)
+            terminal = ev.with_time(terminal, round(self.elapsed, 3))
+            self.state.apply(terminal)
+            try:
+                self._log.close()
+            except OSError:
+                pass  # what it could not flush is the torn line that append() ends
+            # Not through the handle: append() first ends a line a full disk tore.
+            self._record.append(terminal)
             self._record.write_summary(terminal, self.state.metrics, result)
-            self.scalars.close()
-            self._log.close()
+            try:
+                self.scalars.close()
+            except Exception:  # TensorBoard's writer on a full disk: its curves are best effort
+                pass
             return True
+
+
+def disk_failure(exc: OSError, record: RunRecord, step: int) -> ev.Failed:
+    """The verdict of a run that could not write its record or its files."""
+    what = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        what = "no space left on device"
+    return ev.Failed(
+        kind="disk",
+        reason=f"{what}: the run stopped at step {step}; what it recorded before is kept in {record.path}",
+    )
 
 
 class Control:
@@ -172,12 +201,37 @@ class Control:
 ORPHANED = "the run's supervisor went away (killed), so the run stopped itself"
 
 
+class _NeverFails:
+    """Our output (the run's log) as a stream whose writes never raise: on a full disk the
+    log loses lines, and the run still ends with its verdict, not a second failure."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _output_to_log() -> None:
     """Line-buffer our output (it is output.log, set up by the supervisor) and have a crash
     write Python's stack there too."""
     sys.stdout.reconfigure(line_buffering=True, errors="replace")  # type: ignore[union-attr]
     sys.stderr.reconfigure(line_buffering=True, errors="replace")  # type: ignore[union-attr]
     faulthandler.enable(file=sys.stderr)
+    sys.stdout = _NeverFails(sys.stdout)
+    sys.stderr = _NeverFails(sys.stderr)
 
 
 def _import_tensorflow() -> None:
@@ -243,6 +297,7 @@ def run(record: RunRecord, warm: bool) -> None:
             _exit(0)
 
     control = Control(emitter.emit, end_orphan)
+    emitter.on_write_error = control.stop.set
     control.start()
     ctx = RunContext(record.path, meta["seed"], meta["device"], control.stop, control.tuning)
     sampler = Sampler(os.getpid(), emitter.emit)
@@ -276,6 +331,14 @@ def run(record: RunRecord, warm: bool) -> None:
         except RunError as exc:
             print(exc, file=sys.stderr, flush=True)
             terminal = ev.Failed(kind="exception", reason=str(exc), log_tail=record.log_tail())
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                traceback.print_exc()
+                terminal = ev.Failed(
+                    kind="exception", reason=f"{type(exc).__name__}: {exc}", log_tail=record.log_tail()
+                )
+            else:  # the lab's own files (artifacts, a checkpoint) hit the same wall
+                terminal = disk_failure(exc, record, emitter.state.step)
         except BaseException as exc:  # a lab's failure of any kind ends the run, not the process
             traceback.print_exc()
             terminal = ev.Failed(

@@ -40,7 +40,12 @@ def read_object(path: Path) -> dict[str, Any] | None:
 
 
 def write_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write via a temporary file and a rename, so a reader never sees half a file."""
+    """Write via a temporary file and a rename, so a reader never sees half a file
+    (and a failed write, a full disk say, leaves no temporary file behind)."""
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -20,9 +20,11 @@ reader to see it records so (:meth:`RunRecord.settle`): no listing ever says
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +42,8 @@ EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 OUTPUT = "output.log"
 PROCESS = "process.json"
+RESERVE = "reserve"  # room kept on the disk for the run's last words (see RunRecord.create)
+RESERVE_BYTES = 256 * 1024
 LOCK = "supervisor.lock"  # held by the supervisor (taken by the starter, handed on)
 LAB_LOCK = "lab.lock"  # held by the lab's process, which may outlive its supervisor by a moment
 
@@ -93,8 +97,12 @@ class RunRecord:
         path = Path(runs_dir) / run_id
         Path(runs_dir).mkdir(parents=True, exist_ok=True)
         path.mkdir(mode=0o700)
-        # Locked before params.json makes it a run folder: no reader ever sees it unsupervised.
-        lock_fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            # Locked before params.json makes it a run folder: no reader ever sees it unsupervised.
+            lock_fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
         meta = {
             "run_id": run_id,
             "lab": lab,
@@ -108,11 +116,28 @@ class RunRecord:
         }
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX)
+            # Room for the verdict and summary, given back when the disk fills: a run that
+            # fills it still ends in one clear line. A disk too full for it refuses the run.
+            with open(path / RESERVE, "wb") as reserve:
+                try:
+                    os.posix_fallocate(reserve.fileno(), 0, RESERVE_BYTES)
+                except OSError as exc:
+                    if exc.errno == errno.ENOSPC:
+                        raise
+                    reserve.write(bytes(RESERVE_BYTES))  # a filesystem without fallocate
             write_atomic(path / PARAMS, meta)
         except BaseException:
             os.close(lock_fd)
+            shutil.rmtree(path, ignore_errors=True)  # no stray folder holding half a start
             raise
         return cls(path, lock_fd)
+
+    def release_reserve(self) -> None:
+        """Give back the room kept for the run's end (done by whoever records the end)."""
+        try:
+            (self.path / RESERVE).unlink()
+        except OSError:
+            pass
 
     @property
     def run_id(self) -> str:
@@ -177,6 +202,7 @@ class RunRecord:
                 return
             from labs.state import RunState  # a cycle otherwise: state folds events
 
+            self.release_reserve()
             state = RunState.of(self.events())
             terminal = state.terminal
             if terminal is None:

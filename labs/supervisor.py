@@ -146,6 +146,7 @@ class Supervisor:
         """Record the verdict of a lab process that ended without recording its own."""
         if self.record.summary is not None:
             return  # the run ended itself and said how
+        self.record.release_reserve()
         state = RunState.of(self.record.events())
         terminal = state.terminal
         if terminal is None:

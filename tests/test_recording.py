@@ -24,7 +24,8 @@ def make(runs_dir: Path, lab: str = "pde") -> RunRecord:
 def test_create_writes_params_and_the_lock_in_a_private_folder(runs_dir: Path) -> None:
     record = make(runs_dir)
     assert record.path.parent == runs_dir
-    assert sorted(p.name for p in record.path.iterdir()) == ["params.json", "supervisor.lock"]
+    assert sorted(p.name for p in record.path.iterdir()) == ["params.json", "reserve", "supervisor.lock"]
+    assert (record.path / "reserve").stat().st_size == 256 * 1024  # room kept for the verdict
     assert record.path.stat().st_mode & 0o777 == 0o700  # parameters and results: the owner's only
     meta = record.meta
     assert meta["run_id"] == record.run_id

@@ -216,6 +216,9 @@ def test_cancel_of_a_lab_that_ignores_it_stops_it_by_force(start: Start) -> None
     run = start("tests.fixture_labs:SLOW", mode="ignore")
     pump = EventPump(run)
     pump.wait_for_metrics(1)
+    # Let the lab get back into its loop: a cancel that lands before it does is seen between
+    # two events, and the run stops politely (the case tested above), not by force.
+    time.sleep(0.5)
     pid = run.pid
     run.cancel()  # the default grace, then SIGKILL
     events = pump.result()
