@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from labs import params as params_mod
@@ -41,6 +42,9 @@ class Lab:
     before_tensorflow: Callable[[Any, str], None] | None = None
     # Values a running lab lets the user change, each with its ladder of settings.
     tunables: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    # Called with (params, runs_dir) before a run is started, where a check needs more than
+    # the parameters (a run to resume): raises ParamError, so the run is refused up front.
+    preflight: Callable[[Any, Path], None] | None = None
 
     def total_steps(self, params: Any) -> int | None:
         return self.steps(params) if self.steps else None

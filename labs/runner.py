@@ -53,6 +53,11 @@ class RunRequest:
     seed: int = 0
     lab_ref: str | None = None  # how the lab was named, if not by its built-in name
 
+    def check(self, runs_dir: Path) -> None:
+        """The lab's checks that need the runs folder (ParamError): before a run is started."""
+        if self.lab.preflight is not None:
+            self.lab.preflight(self.params, runs_dir)
+
     def create(self, runs_dir: Path) -> RunRecord:
         """The run's folder, its liveness lock held by the caller until a supervisor takes it."""
         return RunRecord.create(

@@ -122,6 +122,44 @@ def test_bad_settings_are_refused_before_the_run(values: dict[str, str], message
         GlassesParams(**values)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("resume", "message"),
+    [
+        ("nonexistent", "resume=nonexistent: no run 'nonexistent' in {runs}"),
+        ("last", "resume=last: no earlier run has a checkpoint"),
+    ],
+)
+def test_a_run_to_resume_that_is_not_there_is_refused_before_the_run(
+    runs_dir: Path, resume: str, message: str
+) -> None:
+    done = run_cli("run", "glasses", "--headless", "--set", f"resume={resume}")
+    assert done.returncode == 2
+    assert done.stderr.startswith("meetup-lab: error: " + message.format(runs=runs_dir))
+    assert not runs_dir.exists() or not list(runs_dir.iterdir())  # no run was started
+
+
+def test_an_empty_class_folder_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "mine" / "glasses").mkdir(parents=True)
+    (tmp_path / "mine" / "no_glasses").mkdir()
+    (tmp_path / "mine" / "no_glasses" / "a.png").write_bytes(b"x")
+    with pytest.raises(ParamError, match=r"glasses/ holds no image files"):
+        GlassesParams(data_dir=str(tmp_path / "mine"))
+
+
+def test_files_that_do_not_decode_are_counted_and_named_not_a_missing_class(tmp_path: Path) -> None:
+    data = tmp_path / "mine"
+    write_folder(data, 40, seed=2)
+    for image in (data / "glasses").iterdir():
+        image.write_bytes(b"not an image")
+    count = len(list((data / "glasses").iterdir()))
+    sets = [arg for k, v in TINY.items() for arg in ("--set", f"{k}={v}")]
+    done = run_cli("run", "glasses", "--headless", "--device", "cpu", *sets, "--set", f"data_dir={data}")
+    assert done.returncode == 1
+    reason = f"data_dir={data}: {count} of {count} files in glasses/ could not be decoded"
+    assert "status: failed after" in done.stdout and reason in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 def write_folder(root: Path, count: int, seed: int) -> None:
     """Generated faces saved as PNG and JPEG files under glasses/ and no_glasses/."""
     made = faces.generate(count, seed)

@@ -126,6 +126,10 @@ def run(
         fail("--detach and --headless are two ways to run: choose one")
     folder = paths.runs_dir(runs_dir)
     request = RunRequest(the_lab, values, device, seed, lab)
+    try:
+        request.check(folder)
+    except ParamError as exc:
+        fail(str(exc))
     if not (headless or detach):
         _open_tui(runs_dir, start=request)
         return

@@ -56,6 +56,7 @@ def generated(train: int, test: int, new: int, confound: float, seed: int) -> Da
 class Loaded:
     split: Split
     skipped: list[str]  # files that could not be decoded
+    files: dict[str, int]  # files found under each class folder, decodable or not
 
 
 def load_folder(folder: Path) -> Loaded:
@@ -63,8 +64,11 @@ def load_folder(folder: Path) -> Loaded:
     import tensorflow as tf
 
     images, labels, skipped = [], [], []
+    files: dict[str, int] = {}
     for label, name in enumerate(CLASS_DIRS):
-        for path in sorted(p for p in (folder / name).rglob("*") if p.is_file()):
+        found = sorted(p for p in (folder / name).rglob("*") if p.is_file())
+        files[name] = len(found)
+        for path in found:
             try:
                 decoded = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
             except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError):
@@ -74,7 +78,13 @@ def load_folder(folder: Path) -> Loaded:
             images.append(resized.numpy())
             labels.append(label)
     stack = np.stack(images) if images else np.zeros((0, SIZE, SIZE, 3), np.float32)
-    return Loaded(Split(stack.astype(np.float32), np.array(labels, np.int64)), skipped)
+    loaded = Loaded(Split(stack.astype(np.float32), np.array(labels, np.int64)), skipped, files)
+    for label, name in enumerate(CLASS_DIRS):
+        if files[name] and not (loaded.split.labels == label).any():
+            # Say why the class is empty: its files are there, none of them is an image.
+            where = f"{folder.name}/{name}/" if folder.name in ("train", "test", "new") else f"{name}/"
+            raise ValueError(f"{files[name]} of {files[name]} files in {where} could not be decoded")
+    return loaded
 
 
 def check_folder(path: str) -> str | None:
@@ -87,6 +97,12 @@ def check_folder(path: str) -> str | None:
         return f"data_dir={path}: needs glasses/ and no_glasses/ folders, or train/ and test/ that hold them"
     if (root / "train").is_dir() and not all((root / "test" / name).is_dir() for name in CLASS_DIRS):
         return f"data_dir={path}: train/ needs a test/ beside it with glasses/ and no_glasses/"
+    bases = [root / "train", root / "test"] if (root / "train").is_dir() else [root]
+    for base in bases:
+        for name in CLASS_DIRS:
+            if not any(p.is_file() for p in (base / name).rglob("*")):
+                where = f"{base.name}/{name}/" if base != root else f"{name}/"
+                return f"data_dir={path}: {where} holds no image files"
     return None
 
 
@@ -100,7 +116,17 @@ def training_files(path: str) -> int:
 
 
 def from_folder(path: str, seed: int) -> tuple[Data, list[str]]:
-    """A user's images, and the files skipped; without train/ and test/, 10 % are held out to test."""
+    """A user's images, and the files skipped; without train/ and test/, 10 % are held out to test.
+
+    ValueError says what is wrong with them, naming the folder.
+    """
+    try:
+        return _from_folder(path, seed)
+    except ValueError as exc:
+        raise ValueError(f"data_dir={path}: {exc}") from None
+
+
+def _from_folder(path: str, seed: int) -> tuple[Data, list[str]]:
     root = Path(path).expanduser()
     if (root / "train").is_dir():
         parts = {
@@ -124,7 +150,7 @@ def from_folder(path: str, seed: int) -> tuple[Data, list[str]]:
         skipped = whole.skipped
     for name, split in (("train", data.train), ("test", data.test)):
         if len(np.unique(split.labels)) < 2:
-            raise ValueError(f"data_dir={path}: the {name} images need both glasses and no_glasses examples")
+            raise ValueError(f"the {name} images need both glasses and no_glasses examples")
     return data, skipped
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from labs import events as ev
-from labs.context import RunContext
+from labs.context import RunContext, RunError
 from labs.params import ParamError, param
 from labs.registry import Lab
 
@@ -86,7 +86,10 @@ def run(p: GlassesParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str
     from labs.glasses import data as glasses_data
 
     if p.data_dir:
-        images, skipped = glasses_data.from_folder(p.data_dir, ctx.seed)
+        try:
+            images, skipped = glasses_data.from_folder(p.data_dir, ctx.seed)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
         if skipped:
             shown = ", ".join(skipped[:3]) + (", …" if len(skipped) > 3 else "")
             yield ev.Log(f"skipped {len(skipped)} files that could not be decoded: {shown}", level="warning")
@@ -169,6 +172,15 @@ def _train(
     }
 
 
+def preflight(p: GlassesParams, runs_dir: Path) -> None:
+    """A run to resume must exist and hold a checkpoint: say so now, not 20 s into the run."""
+    if p.resume:
+        try:
+            _checkpoint(p.resume, runs_dir / "(the new run)")
+        except (LookupError, ValueError) as exc:
+            raise ParamError(str(exc)) from None
+
+
 def _checkpoint(ref: str, this_run: Path) -> tuple[Path, int]:
     """The run folder to resume and the epochs it completed."""
     from labs.recording import find_run, list_runs
@@ -182,7 +194,10 @@ def _checkpoint(ref: str, this_run: Path) -> tuple[Path, int]:
             raise ValueError("resume=last: no earlier run has a checkpoint")
         path = earlier[0]
     else:
-        path = find_run(runs_dir, ref).path
+        try:
+            path = find_run(runs_dir, ref).path
+        except LookupError as exc:
+            raise ValueError(f"resume={ref}: {exc}") from None
     info = path / CHECKPOINT_INFO
     if not info.is_file() or not (path / CHECKPOINT).is_file():
         raise ValueError(f"resume={ref}: run {path.name} has no checkpoint (it ended before its first epoch)")
@@ -219,4 +234,5 @@ LAB = Lab(
     key_metric=("val_accuracy", "new_accuracy"),
     steps=total_steps,
     charts=("loss", "accuracy", "val_accuracy", "new_accuracy", "images_per_s"),
+    preflight=preflight,
 )

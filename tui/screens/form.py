@@ -11,6 +11,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select
 from labs.devices import available
 from labs.params import ParamError, check_seed
 from labs.registry import Lab
+from labs import paths
 from labs.runner import RunRequest
 from tui.messages import StartRun
 from tui.widgets.param_field import ParamField
@@ -91,5 +92,11 @@ class FormScreen(Screen[None]):
             self._refuse("seed must be a whole number")
             return
         device = str(self.query_one("#device", Select).value)
+        request = RunRequest(self.lab, params, device, seed)
+        try:
+            request.check(getattr(self.app, "runs_dir", paths.runs_dir()))
+        except ParamError as exc:  # what needs the runs folder: a run to resume
+            self._refuse(str(exc))
+            return
         self.query_one("#form-error", Label).update("")
-        self.post_message(StartRun(RunRequest(self.lab, params, device, seed)))
+        self.post_message(StartRun(request))
