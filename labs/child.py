@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from labs import events as ev
-from labs.context import RunContext, RunError
+from labs.context import RunContext, RunError, check_metric
 from labs.devices import Sampler, cuda_visible_devices
 from labs.params import ParamError
 from labs.recording import OUTPUT, RunRecord
@@ -281,6 +281,8 @@ def _drive(
             result = done.value or {}
             # A lab that saw ctx.cancelled and returned early was stopped, not finished.
             return (control.terminal() if control.stop.is_set() else ev.Finished(summary=result)), result
+        if isinstance(event, ev.Metric):
+            check_metric(event)  # before anything records it
         emitter.emit(event)
         control.seen(event)
 

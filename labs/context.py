@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labs.events import Artifact, Frame
+from labs.events import Artifact, Frame, Metric
 from labs.png import write_heatmap_png
 from themes.colormaps import default_cmap
 
@@ -35,6 +35,21 @@ class RunError(Exception):
 
 class Diverged(RunError):
     """A field or a loss that became NaN/inf: the message names when, and what to change."""
+
+
+# Metrics are recorded as float32 too (TensorBoard's scalars): what float32 cannot hold has
+# diverged, whatever float64 a lab computed it in.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_metric(event: Metric) -> None:
+    """Raise Diverged for a metric value that is not a number float32 can hold."""
+    for name, value in event.values.items():
+        if not (abs(value) <= FLOAT32_MAX):  # also false for NaN
+            raise Diverged(
+                f"diverged at step {event.step}: {name} {value:.3g} is beyond what float32 holds"
+                f" (±{FLOAT32_MAX:.3g}); the run stopped before recording it"
+            )
 
 
 @dataclass

@@ -231,6 +231,25 @@ def test_a_field_that_blows_up_fails_the_run_with_the_step_and_no_traceback(runs
     assert record.summary["kind"] == "exception" and "by step 100" in record.summary["reason"]
 
 
+def test_a_metric_past_float32_fails_the_run_before_anything_records_it(runs_dir: Path) -> None:
+    """The tutorial's pond at its own eps: the field stays finite in float32 for a while after
+    its energy (float64) has left float32's range, which TensorBoard's scalars need."""
+    sets = ["equation=wave", "scheme=tutorial", "grid=64", "steps=100000", "frame_every=2000"]
+    done = run_cli(
+        "run", "pde", *(a for pair in sets for a in ("--set", pair)), "--headless", "--device", "cpu"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    record = find_run(runs_dir, "last")
+    reason = record.summary["reason"]
+    assert reason.startswith("diverged at step ") and ": energy " in reason
+    assert "is beyond what float32 holds" in reason
+    step = int(reason.split()[3].rstrip(":"))
+    metrics = [e for e in record.events() if isinstance(e, ev.Metric)]
+    assert metrics and all(m.step < step for m in metrics)  # the bad one was never recorded
+    assert all(abs(v) < 3.4e38 for m in metrics for v in m.values.values())
+
+
 def test_ctrl_c_cancels_a_headless_run(runs_dir: Path) -> None:
     proc = start_cli("run", "tests.fixture_labs:SLOW", "--headless", "--device", "cpu")
     try:
