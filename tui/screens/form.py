@@ -8,10 +8,10 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Label, Select
 
+from labs import paths
 from labs.devices import available
 from labs.params import ParamError, check_seed
 from labs.registry import Lab
-from labs import paths
 from labs.runner import RunRequest
 from tui.messages import StartRun
 from tui.widgets.param_field import ParamField
