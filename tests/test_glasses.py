@@ -9,6 +9,7 @@ benchmarks/bench_glasses.py.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,12 @@ def test_tutorial_model_learns_glasses_on_generated_faces(tmp_path: Path) -> Non
     assert confusion.sum() == 200 and np.trace(confusion) / 200 == pytest.approx(
         summary["val_accuracy"], abs=0.01
     )
-    assert json.loads((tmp_path / "checkpoint.json").read_text()) == {"epoch": 3}
+    assert json.loads((tmp_path / "checkpoint.json").read_text()) == {
+        "epoch": 3,
+        "model": "checkpoint-3.keras",
+    }
+    # One whole checkpoint is kept, and nothing half-written.
+    assert sorted(p.name for p in tmp_path.glob("*checkpoint*")) == ["checkpoint-3.keras", "checkpoint.json"]
 
 
 def test_a_confound_is_learned_instead_of_the_glasses(tmp_path: Path) -> None:
@@ -160,6 +166,24 @@ def test_files_that_do_not_decode_are_counted_and_named_not_a_missing_class(tmp_
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_resume_takes_the_newest_checkpoint_that_is_whole(tmp_path: Path) -> None:
+    """As a kill can leave a run folder: a model half-written under its temporary name, the json
+    naming an epoch whose model never landed, and (damaged by hand) a newer model that does not load."""
+    runs = tmp_path / "runs"
+    first = runs / "20260101-000000-glasses-aaaa"
+    first.mkdir(parents=True)
+    train(first, epochs="1", new_images="0")
+    (first / ".checkpoint-2.tmp.keras").write_bytes(b"")  # killed while writing epoch 2
+    (first / "checkpoint.json").write_text('{"epoch": 2, "model": "checkpoint-2.keras"}')
+    shutil.copy(first / "checkpoint-1.keras", first / "checkpoint-0.keras")  # an older whole one
+    (first / "checkpoint-1.keras").write_bytes(b"PK\x03\x04 cut short")  # the newest, damaged
+    (first / "params.json").write_text(json.dumps({"lab": "glasses"}))  # a run folder, for find_run
+    (runs / "second").mkdir()
+    events, _ = train(runs / "second", epochs="1", new_images="0", resume=first.name)
+    logs = [e.message for e in events if isinstance(e, ev.Log)]
+    assert f"resumed tutorial from {first.name}, after epoch 0 (checkpoint-0.keras)" in logs
+
+
 def write_folder(root: Path, count: int, seed: int) -> None:
     """Generated faces saved as PNG and JPEG files under glasses/ and no_glasses/."""
     made = faces.generate(count, seed)
@@ -208,7 +232,7 @@ def test_checkpoint_kill_and_resume_continue_from_the_saved_epoch(tmp_path: Path
     assert done.returncode == 0, done.stderr
     events = [ev.from_json(line) for line in done.stdout.splitlines()]
     logs = [e.message for e in events if isinstance(e, ev.Log)]
-    assert f"resumed tutorial from {run_dir.name}, after epoch {saved}" in logs
+    assert f"resumed tutorial from {run_dir.name}, after epoch {saved} (checkpoint-{saved}.keras)" in logs
     epochs = [e.values["epoch"] for e in events if isinstance(e, ev.Metric) and "epoch" in e.values]
     assert epochs == [saved + 1]  # only the epoch that was left
 

@@ -9,7 +9,6 @@ waits: pausing the run pauses training.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -20,11 +19,11 @@ import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext, RunError
+from labs.glasses import checkpoint
 from labs.params import ParamError, param
 from labs.registry import Lab
 
 MODELS = ("tutorial", "local", "compare")
-CHECKPOINT, CHECKPOINT_INFO = "checkpoint.keras", "checkpoint.json"  # in the run folder
 
 
 @dataclass(frozen=True)
@@ -131,9 +130,11 @@ def _train(
 
     initial_epoch = 0
     if p.resume:
-        record_path, initial_epoch = _checkpoint(p.resume, ctx.run_dir)
-        model = keras.models.load_model(record_path / CHECKPOINT)
-        yield ev.Log(f"resumed {model.name} from {record_path.name}, after epoch {initial_epoch}")
+        record_path = _checkpointed_run(p.resume, ctx.run_dir)
+        model, initial_epoch, used = _load_newest(record_path)
+        yield ev.Log(
+            f"resumed {model.name} from {record_path.name}, after epoch {initial_epoch} ({used.name})"
+        )
     else:
         model = models.compiled(kind, p.filters, p.learning_rate)
     flops = models.forward_flops(model)
@@ -144,7 +145,7 @@ def _train(
     batches_per_epoch = -(-len(images.train.labels) * p.expansion // p.batch_size)
     first = first_step + initial_epoch * batches_per_epoch
     stream = Stream(ctx, images, prefix, first, p.batch_size, p.explain)
-    callbacks: list[Any] = [keras.callbacks.ModelCheckpoint(str(ctx.run_dir / CHECKPOINT)), stream]
+    callbacks: list[Any] = [stream]  # it saves the checkpoint at each epoch's end
     if p.early_stop:
         callbacks.append(
             keras.callbacks.EarlyStopping("val_loss", patience=p.early_stop, restore_best_weights=True)
@@ -176,20 +177,18 @@ def preflight(p: GlassesParams, runs_dir: Path) -> None:
     """A run to resume must exist and hold a checkpoint: say so now, not 20 s into the run."""
     if p.resume:
         try:
-            _checkpoint(p.resume, runs_dir / "(the new run)")
+            _checkpointed_run(p.resume, runs_dir / "(the new run)")
         except (LookupError, ValueError) as exc:
             raise ParamError(str(exc)) from None
 
 
-def _checkpoint(ref: str, this_run: Path) -> tuple[Path, int]:
-    """The run folder to resume and the epochs it completed."""
+def _checkpointed_run(ref: str, this_run: Path) -> Path:
+    """The run folder to resume, which holds a whole checkpoint."""
     from labs.recording import find_run, list_runs
 
     runs_dir = this_run.parent
     if ref == "last":
-        earlier = [
-            r.path for r in list_runs(runs_dir) if r.path != this_run and (r.path / CHECKPOINT_INFO).is_file()
-        ]
+        earlier = [r.path for r in list_runs(runs_dir) if r.path != this_run and checkpoint.has_one(r.path)]
         if not earlier:
             raise ValueError("resume=last: no earlier run has a checkpoint")
         path = earlier[0]
@@ -198,10 +197,22 @@ def _checkpoint(ref: str, this_run: Path) -> tuple[Path, int]:
             path = find_run(runs_dir, ref).path
         except LookupError as exc:
             raise ValueError(f"resume={ref}: {exc}") from None
-    info = path / CHECKPOINT_INFO
-    if not info.is_file() or not (path / CHECKPOINT).is_file():
+    if not checkpoint.has_one(path):
         raise ValueError(f"resume={ref}: run {path.name} has no checkpoint (it ended before its first epoch)")
-    return path, int(json.loads(info.read_text())["epoch"])
+    return path
+
+
+def _load_newest(run_dir: Path) -> tuple[Any, int, Path]:
+    """The newest checkpoint that loads, its epoch and its file."""
+    import keras
+
+    problems = []
+    for epoch, path in checkpoint.complete(run_dir):
+        try:
+            return keras.models.load_model(path), epoch, path
+        except Exception as exc:  # damaged by something else: an older one may still do
+            problems.append(f"{path.name}: {exc}")
+    raise RunError(f"no checkpoint of run {run_dir.name} loads: {'; '.join(problems)}")
 
 
 def _results(model: Any, images: Any, ctx: RunContext, prefix: str) -> Generator[ev.Event, None, None]:

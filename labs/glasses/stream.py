@@ -7,7 +7,6 @@ taking events, the queue fills and ``put`` waits, so training waits too.
 
 from __future__ import annotations
 
-import json
 import queue
 import time
 from typing import Any
@@ -17,9 +16,8 @@ import numpy as np
 
 from labs import events as ev
 from labs.context import RunContext
-from labs.glasses import pictures
+from labs.glasses import checkpoint, pictures
 from labs.glasses.data import Data, explained
-from labs.glasses.lab import CHECKPOINT_INFO
 
 REPORTS_PER_S = 4  # batch metrics, throttled: a small CPU model ends hundreds of batches a second
 OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4  # a patch about the size of one lens
@@ -111,6 +109,5 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
                 f"{self.prefix}where it looks", self.step, pictures.where_it_looks(image, sensitivity)
             )
         )
-        # ModelCheckpoint (earlier in the callback list) has written the model: say which epoch it holds.
-        (self.ctx.run_dir / CHECKPOINT_INFO).write_text(json.dumps({"epoch": epoch + 1}))
+        checkpoint.save(self.model, self.ctx.run_dir, epoch + 1)
         self.put(ev.Log(f"{self.prefix}epoch {epoch + 1}: checkpoint saved"))
