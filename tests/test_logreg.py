@@ -101,6 +101,36 @@ def test_binary_warns_that_separable_classes_have_no_finite_optimum(tmp_path: Pa
     assert not warnings(events)
 
 
+def test_a_fit_that_stops_short_or_a_rate_past_2_over_l_is_said(tmp_path: Path) -> None:
+    keras.utils.set_random_seed(21)
+    params = get_lab("logreg").build_params(
+        {
+            "dataset": "xor",
+            "points": 250,
+            "noise": 5,
+            "solver": "gradient",
+            "learning_rate": 1.0,
+            "steps": 5000,
+        }
+    )
+    events, summary = drain(get_lab("logreg").load_run()(params, RunContext(tmp_path, 21, "cpu")))
+    said = warnings(events)
+    assert said[0].startswith("learning_rate=1 is beyond 2/L = ")
+    assert said[1].startswith("the fit stopped short of the maximum likelihood: the gradient's norm is ")
+    assert summary["grad_norm"] > 1e-4
+    # The defaults on well-separated gauss data stop short too, and say so; Newton does not.
+    values = {"dataset": "gauss", "points": 1000, "noise": 0, "separation": 1.5}
+    events, summary = drain(
+        get_lab("logreg").load_run()(get_lab("logreg").build_params(values), RunContext(tmp_path, 5, "cpu"))
+    )
+    assert summary["grad_norm"] > 1e-4
+    assert any("stopped short" in w for w in warnings(events))
+    assert not any(w.startswith("learning_rate=") for w in warnings(events))  # 0.03 is below 2/L
+    newton = get_lab("logreg").build_params({**values, "solver": "newton"})
+    events, summary = drain(get_lab("logreg").load_run()(newton, RunContext(tmp_path, 5, "cpu")))
+    assert summary["grad_norm"] < 1e-4 and not warnings(events)
+
+
 def test_a_diverging_network_fails_naming_the_epoch_and_the_cure(tmp_path: Path) -> None:
     # Six linear layers of 8 on unscaled squares and products: rate 10 overflows at once.
     with pytest.raises(Diverged, match="NaN/inf in epoch 1: lower learning_rate"):

@@ -76,6 +76,20 @@ class Fit:
         return ascend, newton, state
 
 
+# A fit whose gradient (of the objective, per point) is larger than this at the end has not
+# reached the maximum: the run says so rather than reporting the weights as the answer.
+GRAD_TOLERANCE = 1e-4
+
+
+def curvature_bound(x: np.ndarray, l2: float) -> float:
+    """L, a bound on the objective's curvature: σ' ≤ 1/4 gives ‖∇²‖ ≤ λmax(X̃ᵀX̃)/(4n) + l2.
+
+    Gradient ascent at a rate below 2/L climbs monotonically; above it, it may not.
+    """
+    xt = np.column_stack([x, np.ones(len(x))])
+    return float(np.linalg.eigvalsh(xt.T @ xt / len(x)).max()) / 4 + l2
+
+
 def surface(theta: np.ndarray) -> np.ndarray:
     """p(y=1) over the Playground's [-6, 6]² window, top row first."""
     g = data.grid(SURFACE_SIDE)
@@ -111,6 +125,7 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
 
     yield from report(0, theta)
     done = 0
+    rate, top = p.learning_rate, 2 / curvature_bound(x, p.l2)
     if p.solver == "newton":
         while done < p.steps and not ctx.cancelled:
             new = newton(theta)
@@ -120,7 +135,13 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
             if not np.isfinite(moved) or moved < 1e-12:
                 break
     else:
-        rate = p.learning_rate
+        if rate > top:
+            yield ev.Log(
+                f"learning_rate={rate:g} is beyond 2/L = {top:.3g} for these data (L bounds the "
+                "likelihood's curvature): the ascent may oscillate or diverge instead of climbing; "
+                "a rate up to 2/L is safe",
+                level="warning",
+            )
         while done < p.steps and not ctx.cancelled:
             rate, change = retune(ctx.tuning, rate)
             if change is not None:
@@ -133,6 +154,19 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
         yield ev.Log(
             "the classes are separable: the likelihood keeps rising as |w| grows, so the maximum-"
             "likelihood weights are infinite; set l2 > 0 (or more noise) for a finite fit",
+            level="warning",
+        )
+    elif not ctx.cancelled and values["grad_norm"] > GRAD_TOLERANCE:
+        if p.solver == "newton":
+            advice = "more steps"
+        elif rate > top:
+            advice = f"a learning_rate below 2/L = {top:.3g}, or solver=newton (a few steps)"
+        else:
+            advice = f"more steps, a larger learning_rate (up to 2/L = {top:.3g}), or solver=newton"
+        yield ev.Log(
+            f"the fit stopped short of the maximum likelihood: the gradient's norm is "
+            f"{values['grad_norm']:.2g}, above the tolerance {GRAD_TOLERANCE:g}, after {done} steps; "
+            f"try {advice}",
             level="warning",
         )
     if (warning := chance_warning(values["accuracy"], y)) is not None:
