@@ -179,6 +179,54 @@ def test_killing_a_worker_fails_the_run_and_stops_the_other() -> None:
     assert proc.returncode == 1
 
 
+def _listening_ports(net_tcp_files: list[Path]) -> set[int]:
+    """Ports in the LISTEN state (0A) in /proc/.../net/tcp and tcp6."""
+    ports = set()
+    for path in net_tcp_files:
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_local_workers_listen_only_on_a_loopback_of_their_own(runs_dir: Path) -> None:
+    """TensorFlow's gRPC servers bind every interface: local workers are kept in a network
+    namespace that holds nothing but a loopback, so no other host can reach them."""
+    proc = start_cli(
+        "run", "minibatch", "--headless", "--json", "--device", "cpu",
+        "--set", "mode=multiworker", "--set", "steps=10000000", "--set", "worker_timeout=30",
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    seen: list[ev.Event] = []
+    try:
+        pids = worker_pids(proc, seen)
+        logs = [e.message for e in seen if isinstance(e, ev.Log)]
+        if any(m.startswith("no private network") for m in logs):
+            pytest.skip(next(m for m in logs if m.startswith("no private network")))
+        assert any(m.startswith("the workers share a private network") for m in logs)
+        (folder,) = list(runs_dir.iterdir())
+        ports = {int(a.rsplit(":", 1)[1]) for a in cluster.read(folder / "cluster.json").workers}
+        ours = os.readlink("/proc/self/ns/net")
+        host = _listening_ports([Path("/proc/self/net/tcp"), Path("/proc/self/net/tcp6")])
+        assert not ports & host  # nothing of theirs listens where other hosts can reach
+        for pid in pids.values():
+            assert os.readlink(f"/proc/{pid}/ns/net") != ours
+            interfaces = [
+                line.split(":")[0].strip()
+                for line in Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
+            ]
+            assert interfaces == ["lo"]
+            inside = _listening_ports([Path(f"/proc/{pid}/net/tcp"), Path(f"/proc/{pid}/net/tcp6")])
+            assert ports <= inside  # they do listen, on their own loopback
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=WAIT_S)
+    finally:
+        proc.kill()
+    for pid in pids.values():
+        wait_until(lambda p=pid: not alive(p), f"worker {pid} to be gone")
+
+
 def test_a_worker_that_never_comes_fails_the_run_after_the_timeout(tmp_path: Path) -> None:
     ports = cluster.free_ports(2)
     path = tmp_path / "cluster.json"

@@ -28,6 +28,7 @@ from labs.context import RunContext, RunError
 from labs.minibatch import cluster as cluster_mod
 from labs.minibatch import distributed
 from labs.minibatch.curves import Curves
+from labs.minibatch.private_net import PrivateNetwork
 from labs.params import to_dict
 
 EXIT_GRACE_S = 30.0  # after the chief is done, how long the workers get to exit
@@ -37,7 +38,9 @@ DEATH_SETTLE_S = 0.5  # after one worker dies, how long to wait to see which oth
 class Workers:
     """The worker processes this run started, their output lines merged into one queue."""
 
-    def __init__(self, ctx: RunContext, spec: cluster_mod.Cluster, indices: list[int]) -> None:
+    def __init__(
+        self, ctx: RunContext, spec: cluster_mod.Cluster, indices: list[int], net: PrivateNetwork | None
+    ) -> None:
         self.spec = spec
         self.lines: queue.Queue[tuple[int, str | None]] = queue.Queue()
         self.procs: dict[int, subprocess.Popen[str]] = {}
@@ -48,12 +51,16 @@ class Workers:
         # Local workers share this machine's CPU rather than all take one GPU.
         self.cpu_only = ctx.device == "cpu" or len(indices) > 1
         env = cluster_mod.child_env(**({"CUDA_VISIBLE_DEVICES": "-1"} if self.cpu_only else {}))
+        env.update(net.worker_env() if net is not None else {})
+        fds = net.pass_fds() if net is not None else ()
         try:
             for i in indices:
                 command = [sys.executable, "-m", "labs.minibatch.worker", str(path), str(i)]
                 command += [str(self.weights)] if i == 0 else []
                 with self.logs[i].open("w") as log:
-                    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
+                    proc = subprocess.Popen(
+                        command, stdout=subprocess.PIPE, stderr=log, text=True, env=env, pass_fds=fds
+                    )
                 self.procs[i] = proc
                 assert proc.stdout is not None
                 threading.Thread(target=self._pump, args=(i, proc.stdout), daemon=True).start()
@@ -124,6 +131,7 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
             f"Start the others on their hosts: meetup-lab worker --cluster {p.cluster} --index I. "
             "Every worker trains with the file's job settings."
         )
+        net = None  # the file's hosts are the user's: their addresses and exposure as given
     else:
         job = p
         ports = cluster_mod.free_ports(p.workers)
@@ -131,7 +139,23 @@ def run(p: Any, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
             tuple(f"{cluster_mod.LOCALHOST}:{port}" for port in ports), to_dict(p), ctx.seed
         )
         indices = list(range(p.workers))
-    workers = Workers(ctx, spec, indices)
+        net = PrivateNetwork()
+        if net.refusal is None:
+            yield ev.Log(
+                "the workers share a private network: a loopback of their own, reachable from nowhere else"
+            )
+        else:
+            yield ev.Log(
+                f"no private network for the workers ({net.refusal}): TensorFlow's gRPC servers "
+                "listen on every interface of this machine for the run's length",
+                level="warning",
+            )
+            net = None
+    try:
+        workers = Workers(ctx, spec, indices, net)
+    finally:
+        if net is not None:
+            net.close()  # the workers have joined it (or failed to start): it lives on with them
     curves = distributed.loss_curves()
     try:
         for i, proc in workers.procs.items():

@@ -19,7 +19,7 @@ import numpy as np
 
 from labs import events as ev
 from labs.minibatch import cluster as cluster_mod
-from labs.minibatch import data, distributed, models, train
+from labs.minibatch import data, distributed, models, private_net, train
 from labs.minibatch.lab import MinibatchParams
 
 
@@ -79,6 +79,7 @@ def serve(spec: cluster_mod.Cluster, index: int, out: TextIO, weights_path: Path
 def main() -> None:
     """``python -m labs.minibatch.worker CLUSTER INDEX [WEIGHTS.npz]`` (how a run starts its own)."""
     cluster_mod.die_with_parent()
+    private_net.join_from_env()  # before TensorFlow listens on anything
     spec = cluster_mod.read(Path(sys.argv[1]))
     serve(spec, int(sys.argv[2]), sys.stdout, Path(sys.argv[3]) if len(sys.argv) > 3 else None)
     sys.stdout.flush()
