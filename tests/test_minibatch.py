@@ -157,12 +157,17 @@ def worker_pids(proc: subprocess.Popen[str], seen: list[ev.Event]) -> dict[int, 
     pytest.fail(f"the run ended before its workers joined: {seen[-1:]}")
 
 
-def test_killing_a_worker_fails_the_run_and_stops_the_other() -> None:
-    proc = start_cli(
+def start_long_multiworker() -> subprocess.Popen[str]:
+    """Two local workers on a run too long to end by itself, its events as JSON on stdout."""
+    return start_cli(
         "run", "minibatch", "--headless", "--json", "--device", "cpu",
         "--set", "mode=multiworker", "--set", "steps=10000000", "--set", "worker_timeout=30",
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
+
+
+def test_killing_a_worker_fails_the_run_and_stops_the_other() -> None:
+    proc = start_long_multiworker()
     seen: list[ev.Event] = []
     try:
         pids = worker_pids(proc, seen)
@@ -193,11 +198,7 @@ def _listening_ports(net_tcp_files: list[Path]) -> set[int]:
 def test_local_workers_listen_only_on_a_loopback_of_their_own(runs_dir: Path) -> None:
     """TensorFlow's gRPC servers bind every interface: local workers are kept in a network
     namespace that holds nothing but a loopback, so no other host can reach them."""
-    proc = start_cli(
-        "run", "minibatch", "--headless", "--json", "--device", "cpu",
-        "--set", "mode=multiworker", "--set", "steps=10000000", "--set", "worker_timeout=30",
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = start_long_multiworker()
     seen: list[ev.Event] = []
     try:
         pids = worker_pids(proc, seen)
