@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +44,12 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def check_metric(event: Metric) -> None:
-    """Raise Diverged for a metric value that is not a number float32 can hold."""
+    """Raise Diverged for a finite metric value too large for float32 (it would be recorded
+    as infinity, or refused by TensorBoard's writer). NaN and infinity are left to the lab:
+    some say "not measured" with NaN (a skipped check), and the labs that step fields or
+    losses catch their own NaN/inf with the step and the cure."""
     for name, value in event.values.items():
-        if not (abs(value) <= FLOAT32_MAX):  # also false for NaN
+        if math.isfinite(value) and abs(value) > FLOAT32_MAX:
             raise Diverged(
                 f"diverged at step {event.step}: {name} {value:.3g} is beyond what float32 holds"
                 f" (±{FLOAT32_MAX:.3g}); the run stopped before recording it"

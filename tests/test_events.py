@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from labs import events as ev
+from labs.context import Diverged, check_metric
 from labs.recording import RunRecord
 
 SIMPLE_EVENTS = [
@@ -230,3 +231,10 @@ def test_malformed_lines_raise_the_errors_readers_skip(line: str) -> None:
     # RunRecord.events() and Run.events() skip torn lines by catching exactly these.
     with pytest.raises((ValueError, KeyError, TypeError)):
         ev.from_json(line)
+
+
+def test_a_finite_metric_past_float32_is_divergence_and_nan_is_the_labs_own_word() -> None:
+    check_metric(ev.Metric(step=1, values={"skipped": math.nan, "loss": 0.5, "big": 3e38}))
+    check_metric(ev.Metric(step=1, values={"inf": math.inf}))  # a lab's own NaN/inf check says more
+    with pytest.raises(Diverged, match=r"diverged at step 7: energy 3.33e\+42 is beyond what float32 holds"):
+        check_metric(ev.Metric(step=7, values={"loss": 1.0, "energy": 3.33e42}))
