@@ -23,6 +23,7 @@ _NAME = re.compile(r"checkpoint-(\d+)\.keras")
 
 def save(model: Any, run_dir: Path, epoch: int) -> Path:
     """Write the model after ``epoch`` epochs as the run's checkpoint."""
+    run_dir.mkdir(parents=True, exist_ok=True)  # Keras's own checkpoint made it too
     final = run_dir / f"checkpoint-{epoch}.keras"
     tmp = run_dir / f".checkpoint-{epoch}.tmp.keras"  # Keras wants the suffix; the dot hides it
     model.save(tmp)
