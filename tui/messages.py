@@ -20,7 +20,8 @@ class RunEvent(Message):
 
 @dataclass
 class ReplayEnded(Message):
-    """A recorded run's events ran out without a result (killed, or still running elsewhere)."""
+    """A run's events ran out without a verdict that could be recorded (a read-only folder of a
+    killed run): the screen says so instead of waiting."""
 
     status: str
 
