@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 # A control sent while the supervisor is still opening its FIFO is retried this long.
 CONTROL_RETRY_S = 2.0
+# How often a viewer that has read the verdict looks for the summary written after it.
+SUMMARY_POLL_S = 0.02
 
 
 def child_env() -> dict[str, str]:
@@ -151,7 +153,14 @@ class Run:
         for event in follow(self.record.path / "events.jsonl", self.live, stop):
             terminal = isinstance(event, ev.TERMINAL)
             yield event
-        if terminal or stop():
+        if terminal:
+            # The verdict is appended just before the summary is written: a viewer whose
+            # stream has ended reads the summary, not a run that looks unfinished.
+            while self.record.summary is None and self.live() and not stop():
+                time.sleep(SUMMARY_POLL_S)
+            self.record.settle()
+            return
+        if stop():
             return
         self.record.settle()
         last = self.record.last_event()
