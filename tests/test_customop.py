@@ -267,6 +267,86 @@ def test_a_users_op_with_its_python_is_checked_like_a_shipped_one(tmp_path: Path
     }  # fmt: skip
 
 
+GUIDE_OPS = Path(__file__).parent / "fixture_ops" / "guide_ops.cc"
+
+
+def checks_by_op(events: list[ev.Event]) -> dict[str, dict[str, str]]:
+    """{op: {check: PASS, FAIL or skip}} from the log lines of a run that checks several ops."""
+    found: dict[str, dict[str, str]] = {}
+    for event in events:
+        if isinstance(event, ev.Log) and event.message.split(" ", 1)[0] in ("PASS", "FAIL", "skip"):
+            mark, rest = event.message.split(" ", 1)
+            name = rest.split(": ", 1)[0]
+            op, _, check = name.rpartition(" ")
+            found.setdefault(op, {})[check] = mark
+    return found
+
+
+def test_every_op_of_a_source_is_checked_on_inputs_its_signature_asks_for() -> None:
+    # TensorFlow's guide's kinds of op in one source (tests/fixture_ops/guide_ops.cc), and
+    # its Python half giving gradients, inputs and references by op name.
+    code, events, stderr = customop(f"source={GUIDE_OPS}", f"python={GUIDE_OPS.with_suffix('.py')}")
+    assert code == 1, stderr
+    found = checks_by_op(events)
+    assert found.pop("") == {"build": "FAIL"}  # Fact, named below
+    rest = {"training": "skip", "cuda": "skip"}
+    assert found == {
+        "ZeroOut": {"forward": "PASS", "gradient": "skip", "graph/eager": "PASS", **rest},
+        "Meetup>Negate": {"forward": "PASS", "gradient": "PASS", "graph/eager": "PASS", **rest},
+        "Konst": {"forward": "PASS", "gradient": "skip", "graph/eager": "PASS", **rest},
+        "TwiceAndFloor": {"forward": "PASS", "gradient": "PASS", "graph/eager": "PASS", **rest},
+        "Scale": {"forward": "PASS", "gradient": "skip", "graph/eager": "PASS", **rest},
+    }
+    logs = "\n".join(e.message for e in events if isinstance(e, ev.Log))
+    assert "PASS ZeroOut forward: 3 random cases in int32:" in logs  # its own type, not float32
+    assert "skip ZeroOut gradient: the gradient is checked on float64 inputs, and this op takes no " in logs
+    assert (
+        "skip Konst gradient: the gradient is checked on float64 inputs, and this op takes no input" in logs
+    )
+    assert "Scale: its attrs with no default are set to factor=0" in logs
+    assert "Meetup>Negate(x: T) -> y: T; T in {float32, float64}" in logs  # a namespaced op is listed
+    assert "TwiceAndFloor(x: T) -> y: T, floor: int32" in logs
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed) and failed.kind != "crash"
+    assert failed.reason.startswith(
+        "1 of 26 checks failed for ZeroOut, Meetup>Negate, Konst, TwiceAndFloor, Scale"
+    )
+    assert "Fact did not load: TensorFlow has its own op of that name (tf.raw_ops.Fact)" in failed.reason
+    assert "Traceback" not in "\n".join(failed.log_tail)
+    metrics = {k: v for e in events if isinstance(e, ev.Metric) for k, v in e.values.items()}
+    assert metrics["Meetup_Negate.gradient"] == 1.0 and metrics["TwiceAndFloor.gradient_max_error"] < 1e-6
+
+
+def test_check_op_picks_one_op_and_random_inputs_of_its_type_still_run_it() -> None:
+    # The guide's first ZeroOut, int32 only, with no Python: nothing to compare with or
+    # differentiate, and still run in its own type. Fact's clash is another op's business.
+    code, events, stderr = customop(f"source={GUIDE_OPS}", "check_op=ZeroOut")
+    assert code == 0, stderr
+    assert checks(events) == {
+        "build": "PASS", "forward": "skip", "gradient": "skip", "graph/eager": "PASS", "training": "skip",
+        "cuda": "skip",
+    }  # fmt: skip
+    logs = [e.message for e in events if isinstance(e, ev.Log)]
+    assert "skip forward: ran 3 random cases in int32; no reference() to compare them with" in logs
+    started = next(e for e in events if isinstance(e, ev.Started))
+    assert started.total_steps == len([e for e in events if isinstance(e, ev.Metric)]) == 6
+    assert "Fact did not load" in next(m for m in logs if m.startswith("PASS build:"))
+
+
+def test_a_source_whose_only_op_has_a_builtin_name_says_so(tmp_path: Path) -> None:
+    source = tmp_path / "fact.cc"
+    text = GUIDE_OPS.read_text()
+    source.write_text(
+        text[: text.index('REGISTER_OP("ZeroOut")')] + text[text.index("// The guide's Fact") :]
+    )
+    code, events, _ = customop(f"source={source}")
+    assert code == 1
+    failed = terminal(events)
+    assert isinstance(failed, ev.Failed)
+    assert failed.reason.startswith("fact.cc registers no op of its own: Fact did not load: TensorFlow has")
+    assert 'REGISTER_OP("Meetup>Fact")' in failed.reason
+
+
 def test_a_compile_error_fails_the_run_with_the_compilers_own_lines(tmp_path: Path) -> None:
     source = tmp_path / "typo.cc"
     source.write_text(USER_OP.replace("BODY", "y->flat<T>() = x.flat<T>() * undeclared_thing;"))
@@ -345,11 +425,28 @@ async def test_the_app_survives_a_crashing_op_and_shows_why(tmp_path: Path) -> N
         ({"python": __file__}, "python= goes with source="),
         ({"data": "/no/mnist.npz"}, "no such file"),
         ({"source": __file__, "cuda": "on"}, "cuda=on: there is no CUDA source .*test_customop.cu beside"),
+        ({"check_op": "ZeroOut"}, "check_op= goes with source="),
+        (
+            {"source": str(GUIDE_OPS), "check_op": "Nope"},
+            "check_op=Nope: .*registers ZeroOut, Meetup>Negate, ",
+        ),
     ],
 )
 def test_bad_settings_are_refused_before_the_run(values: dict[str, str], message: str) -> None:
     with pytest.raises(ParamError, match=message):
         CustomopParams(**values)  # type: ignore[arg-type]
+
+
+def test_a_python_file_that_does_not_compile_is_refused_before_the_run(tmp_path: Path) -> None:
+    python = tmp_path / "grad.py"
+    python.write_text("import tensorflow as tf\ndef inputs(:\n")
+    done = run_cli(
+        "run", "customop", "--headless", "--set", f"source={GUIDE_OPS}", "--set", f"python={python}"
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"meetup-lab: error: python={python}, line 2: SyntaxError: invalid syntax"
+    ]
 
 
 def test_cuda_on_without_nvcc_is_refused_before_the_run(monkeypatch: pytest.MonkeyPatch) -> None:

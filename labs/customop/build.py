@@ -27,6 +27,8 @@ from typing import Any
 from labs import events as ev
 from labs.context import RunError
 
+# The op names a source registers, as the loader would see them (not through macros).
+REGISTERED = re.compile(r'REGISTER_OP\(\s*"([^"]+)"\s*\)')
 # TensorFlow's own headers warn about their deprecated mutex types, and Eigen's about
 # std::hardware_destructive_interference_size, on every include: hundreds of lines
 # that bury the user's warnings.
@@ -208,41 +210,35 @@ def load(library: Path) -> Any:
         raise RunError(f"cannot load {library.name}: {message}{hint}") from None
 
 
-def op_names(library_module: Any) -> list[str]:
-    """The ops a loaded library registered, by their CamelCase names.
+def op_names(library: Path) -> list[str]:
+    """The ops a loaded library registered, by their full names (``Meetup>ZeroOut`` too).
 
-    TensorFlow 2 no longer gives a loaded library's op list (``OP_LIST`` is gone);
-    its module still carries one raw-op function per op, named like the op.
+    ``tf.load_op_library`` no longer says (its module lost ``OP_LIST``); the loader it
+    calls still does, and loading a loaded library again only hands back its handle.
     """
-    from tensorflow.python.framework import op_def_registry  # the registry the loader filled
+    from tensorflow.core.framework import op_def_pb2
+    from tensorflow.python.client import pywrap_tf_session as tf_session
 
-    own = [
-        n
-        for n in dir(library_module)
-        if getattr(getattr(library_module, n), "__module__", None) == library_module.__name__
-    ]
-    return [n for n in own if n[:1].isupper() and op_def_registry.get(n) is not None]
+    handle = tf_session.TF_LoadLibrary(str(library))
+    try:
+        return [op.name for op in op_def_pb2.OpList.FromString(tf_session.TF_GetOpList(handle)).op]
+    finally:
+        tf_session.TF_DeleteLibraryHandle(handle)
 
 
-def input_count(name: str) -> int:
+def clashes(source: Path, loaded: list[str]) -> list[str]:
+    """The ops ``source`` registers that did not load because TensorFlow has one by that
+    name already (the guide's ``Fact`` is one of TensorFlow's own): the loader drops them
+    without a word."""
     from tensorflow.python.framework import op_def_registry
 
-    return len(op_def_registry.get(name).input_arg)
+    return [n for n in registered(source) if n not in loaded and op_def_registry.get(n) is not None]
 
 
-def signature(name: str) -> str:
-    """``Name(x: T, w: T) -> y: T; T in {float, double}`` from the registered OpDef."""
-    from tensorflow.python.framework import dtypes, op_def_registry
-
-    op = op_def_registry.get(name)
-
-    def arg(a: Any) -> str:
-        kind = a.type_attr or dtypes.as_dtype(a.type).name
-        return f"{a.name}: {kind}"
-
-    text = f"{name}({', '.join(arg(a) for a in op.input_arg)}) -> {', '.join(arg(a) for a in op.output_arg)}"
-    for attr in op.attr:
-        if attr.type == "type" and attr.allowed_values.list.type:
-            allowed = ", ".join(dtypes.as_dtype(t).name for t in attr.allowed_values.list.type)
-            text += f"; {attr.name} in {{{allowed}}}"
-    return text
+def registered(source: Path) -> list[str]:
+    """The op names ``source`` passes to REGISTER_OP, as written (one made by a macro is missed)."""
+    try:
+        text = source.read_text(errors="replace")
+    except OSError:
+        return []
+    return list(dict.fromkeys(REGISTERED.findall(text)))

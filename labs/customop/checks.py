@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,13 @@ import numpy as np
 from labs.chance import chance_warning
 from labs.customop.ops import Inputs, unit_quaternions
 
-# Forward tolerance by dtype: float32 rounding in a short sum, and float64's.
-FORWARD_TOLERANCE = {"int32": 0.0, "float32": 1e-4, "float64": 1e-10}
+# Forward tolerance by dtype, relative to the answer's size: rounding in a short sum in each
+# float type; integer, boolean and string results must be exact.
+FORWARD_TOLERANCE = {
+    "float16": 1e-2, "bfloat16": 5e-2, "float32": 1e-4, "float64": 1e-10, "complex64": 1e-4,
+    "complex128": 1e-10,
+}  # fmt: skip
+CASES = 3  # random inputs a dtype
 # The numeric Jacobian is a central difference in float64 with a step of 1e-6: its truncation
 # (about step squared times the third derivative) and rounding (1e-16 / step) stay near 1e-10.
 GRADIENT_STEP, GRADIENT_TOLERANCE = 1e-6, 1e-6
@@ -37,42 +43,135 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def forward(call: Callable[..., Any], inputs: Inputs | None, reference: Callable[..., np.ndarray] | None,
+def listed(result: Any) -> list[Any]:
+    """An op's outputs as a list: none, one, or the several an op with several outputs gives."""
+    if result is None:
+        return []
+    return list(result) if isinstance(result, (list, tuple)) else [result]
+
+
+def outputs(result: Any) -> list[np.ndarray]:
+    return [np.asarray(r) for r in listed(result)]
+
+
+def tolerance(result: np.ndarray) -> float:
+    return FORWARD_TOLERANCE.get(result.dtype.name, 0.0)
+
+
+def difference(want: Any, got: Any) -> float:
+    """The largest difference between two results of one shape: NaN against NaN is none,
+    NaN against a number is infinite, and strings either agree or differ infinitely."""
+    want, got = np.asarray(want), np.asarray(got)
+    if np.array_equal(want, got):
+        return 0.0
+    try:
+        a, b = _numbers(want), _numbers(got)
+    except (TypeError, ValueError):
+        return math.inf  # strings, or anything else that is not a number
+    gap = np.abs(a - b)
+    gap[np.isnan(a) & np.isnan(b)] = 0.0
+    gap[np.isnan(gap)] = math.inf
+    return float(gap.max(initial=0.0))
+
+
+def size(result: np.ndarray) -> float:
+    """The scale a tolerance is relative to: at least 1, so that tiny answers are compared absolutely."""
+    try:
+        return max(1.0, float(np.nanmax(np.abs(_numbers(result)), initial=0.0)))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _numbers(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.complex128) if a.dtype.kind == "c" else a.astype(np.float64)
+
+
+def for_reference(value: Any) -> Any:
+    """Float inputs in float64 for NumPy's answer, which then owes nothing to float32's rounding."""
+    if isinstance(value, list):
+        return [for_reference(v) for v in value]
+    if value.dtype.kind == "c":
+        return value.astype(np.complex128)
+    if value.dtype.kind == "f" or value.dtype.name == "bfloat16":
+        return value.astype(np.float64)
+    return value
+
+
+def forward(call: Callable[..., Any], inputs: Inputs | None, reference: Callable[..., Any] | None,
             dtypes: tuple[str, ...], rng: np.random.Generator) -> Check:  # fmt: skip
-    if inputs is None or reference is None:
-        return Check("forward", "skip", "no inputs() and reference() given for this op")
+    """The op against NumPy's answer; without a ``reference()``, the op is still run on every
+    dtype, so that one that refuses its inputs or fails in its kernel fails here."""
+    if inputs is None:
+        return Check("forward", "skip", "no inputs() given for this op")
     worst, cases = 0.0, 0
     for dtype in dtypes:
-        for _ in range(3):
+        for _ in range(CASES):
             arrays = inputs(rng, dtype)
-            got = np.asarray(call(*arrays))
-            want = reference(*[a.astype(np.float64) for a in arrays])
-            if got.shape != want.shape:
-                return Check("forward", "fail", f"{dtype}: shape {got.shape}, NumPy's is {want.shape}")
-            error = float(np.abs(got.astype(np.float64) - want).max(initial=0.0))
-            scale = max(1.0, float(np.abs(want).max(initial=0.0)))
-            if error > FORWARD_TOLERANCE[dtype] * scale:
-                values = {"forward_max_error": error}
-                return Check("forward", "fail", f"{dtype}: off NumPy by up to {error:.3g}", values)
-            worst, cases = max(worst, error / scale), cases + 1
+            got = outputs(call(*arrays))
+            cases += 1
+            if reference is None:
+                continue
+            want = outputs(reference(*[for_reference(a) for a in arrays]))
+            if len(got) != len(want):
+                detail = f"{dtype}: {len(got)} outputs, NumPy's reference gives {len(want)}"
+                return Check("forward", "fail", detail)
+            for number, (g, w) in enumerate(zip(got, want, strict=True)):
+                which = f" output {number}" if len(got) > 1 else ""
+                if g.shape != w.shape:
+                    return Check("forward", "fail", f"{dtype}{which}: shape {g.shape}, NumPy's is {w.shape}")
+                error, scale = difference(w, g), size(w)
+                if error > tolerance(g) * scale:
+                    values = {"forward_max_error": error}
+                    return Check("forward", "fail", f"{dtype}{which}: off NumPy by up to {error:.3g}", values)
+                worst = max(worst, error / scale)
+    if reference is None:
+        detail = f"ran {cases} random cases in {', '.join(dtypes)}; no reference() to compare them with"
+        return Check("forward", "skip", detail)
     detail = f"{cases} random cases in {', '.join(dtypes)}: relative error at most {worst:.2g}"
     return Check("forward", "pass", detail, {"forward_max_error": worst})
 
 
 def gradient(call: Callable[..., Any], inputs: Inputs | None, dtypes: tuple[str, ...],
              rng: np.random.Generator) -> Check:  # fmt: skip
+    """The registered gradient against a numeric Jacobian, in float64, with respect to each
+    float64 input and of each float output; the other inputs are held fixed."""
     import tensorflow as tf
 
-    if inputs is None or "float64" not in dtypes:
-        return Check(
-            "gradient", "skip", "the gradient is checked on float64 inputs, which this op does not take"
-        )
-    arrays = [tf.constant(a) for a in inputs(rng, "float64")]
-    try:
-        theoretical, numerical = tf.test.compute_gradient(lambda *xs: call(*xs), arrays, delta=GRADIENT_STEP)
-    except LookupError as exc:  # TensorFlow's "No gradient defined for operation ..."
-        return Check("gradient", "fail", first_line(exc))
-    error = max(float(np.abs(t - n).max(initial=0.0)) for t, n in zip(theoretical, numerical, strict=True))
+    if inputs is None:
+        return Check("gradient", "skip", "no inputs() given for this op")
+    arrays = inputs(rng, "float64" if "float64" in dtypes else dtypes[0])
+    free = [n for n, a in enumerate(arrays) if isinstance(a, np.ndarray) and a.dtype == np.float64]
+    if not free:
+        what = f"no float64 input (it takes {', '.join(dtypes)})" if arrays else "no input"
+        detail = f"the gradient is checked on float64 inputs, and this op takes {what}"
+        return Check("gradient", "skip", detail)
+    results = outputs(call(*arrays))
+    smooth = [n for n, r in enumerate(results) if r.dtype.kind == "f"]
+    if not smooth:
+        kinds = ", ".join(sorted({r.dtype.name for r in results})) or "none"
+        return Check("gradient", "skip", f"no float output to differentiate (its outputs: {kinds})")
+
+    def output(number: int) -> Callable[..., Any]:
+        def f(*xs: Any) -> Any:
+            given = list(arrays)
+            for n, x in zip(free, xs, strict=True):
+                given[n] = x
+            result = call(*given)
+            return result[number] if isinstance(result, (list, tuple)) else result
+
+        return f
+
+    error = 0.0
+    for number in smooth:
+        try:
+            theoretical, numerical = tf.test.compute_gradient(
+                output(number), [tf.constant(arrays[n]) for n in free], delta=GRADIENT_STEP
+            )
+        except LookupError as exc:  # TensorFlow's "gradient registry has no entry for: ..."
+            detail = f"{first_line(exc)} (register one with @tf.RegisterGradient in your python= file)"
+            return Check("gradient", "fail", detail)
+        pairs = zip(theoretical, numerical, strict=True)
+        error = max(error, *(float(np.abs(t - n).max(initial=0.0)) for t, n in pairs))
     status = "pass" if error <= GRADIENT_TOLERANCE else "fail"
     detail = f"registered vs numeric Jacobian: max difference {error:.2g} (at most {GRADIENT_TOLERANCE:g})"
     return Check("gradient", status, detail, {"gradient_max_error": error})
@@ -85,15 +184,22 @@ def graph_and_eager(call: Callable[..., Any], inputs: Inputs | None, dtypes: tup
     if inputs is None:
         return Check("graph/eager", "skip", "no inputs() given for this op")
     arrays = inputs(rng, dtypes[-1])
-    eager = np.asarray(call(*arrays))
-    graph = np.asarray(tf.function(lambda *xs: call(*xs))(*arrays))
-    difference = float(np.abs(eager.astype(np.float64) - graph).max(initial=0.0))
-    status = "pass" if difference == 0 else "fail"
+    eager = outputs(call(*arrays))
+    # A run that checks several ops traces a function for each: not the retracing TensorFlow warns of.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        graph = outputs(tf.function(lambda *xs: call(*xs))(*arrays))
+    finally:
+        logger.setLevel(level)
+    difference_ = max((difference(e, g) for e, g in zip(eager, graph, strict=True)), default=0.0)
+    status = "pass" if difference_ == 0 else "fail"
     return Check(
         "graph/eager",
         status,
-        f"tf.function and eager differ by {difference:.2g}",
-        {"graph_eager_diff": difference},
+        f"tf.function and eager differ by {difference_:.2g}",
+        {"graph_eager_diff": difference_},
     )
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from labs.customop.checks import FORWARD_TOLERANCE, Check, first_line
+from labs.customop.checks import CASES, Check, difference, first_line, listed, size, tolerance
 from labs.customop.ops import Inputs
 
 CHOICES = ("auto", "on", "off")
-CASES = 3  # random inputs a dtype, as in the forward check
 
 
 def companion(source: Path) -> Path:
@@ -178,9 +177,9 @@ def agreement(call: Callable[..., Any], inputs: Inputs, dtypes: tuple[str, ...],
             arrays = inputs(rng, dtype)
             try:
                 with tf.device(reference):
-                    want = _outputs(call(*arrays))
+                    want = listed(call(*arrays))
                 with tf.device(device):
-                    got = _outputs(call(*arrays))
+                    got = listed(call(*arrays))
             except tf.errors.OpError as exc:
                 return Check("cuda", "fail", f"{dtype} on {device}: {first_line(exc)}")
             for output in got:
@@ -188,9 +187,10 @@ def agreement(call: Callable[..., Any], inputs: Inputs, dtypes: tuple[str, ...],
                 if ran_on != wanted:
                     detail = f"{dtype}: asked for {device}, ran on {ran_on}: no kernel there"
                     return Check("cuda", "fail", detail)
-            error = max(_difference(w, g) for w, g in zip(want, got, strict=True))
-            scale = max(1.0, *(float(np.abs(np.asarray(w, np.float64)).max(initial=0.0)) for w in want))
-            if error > FORWARD_TOLERANCE[dtype] * scale:
+            pairs = [(np.asarray(w), np.asarray(g)) for w, g in zip(want, got, strict=True)]
+            error = max((difference(w, g) for w, g in pairs), default=0.0)
+            scale = max((size(w) for w, _ in pairs), default=1.0)
+            if any(difference(w, g) > tolerance(g) * scale for w, g in pairs):
                 detail = f"{dtype}: {device} is off {reference} by up to {error:.3g}"
                 return Check("cuda", "fail", detail, {"cuda_max_error": error})
             worst, cases = max(worst, error / scale), cases + 1
@@ -199,12 +199,3 @@ def agreement(call: Callable[..., Any], inputs: Inputs, dtypes: tuple[str, ...],
         f"relative difference at most {worst:.2g}"
     )
     return Check("cuda", "pass", detail, {"cuda_max_error": worst})
-
-
-def _outputs(result: Any) -> list[Any]:
-    """An op's outputs as a list: one tensor, or the several an op with several outputs gives."""
-    return list(result) if isinstance(result, (list, tuple)) else [result]
-
-
-def _difference(want: Any, got: Any) -> float:
-    return float(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64)).max(initial=0.0))
