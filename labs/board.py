@@ -17,7 +17,7 @@ from labs.recording import EVENTS, PARAMS, RunInfo, RunRecord
 from labs.state import RunState
 from labs.tail import EventTail
 
-LIVE = ("starting", "running", "paused")
+LIVE = ("queued", "starting", "running", "paused")
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,16 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Queued:
+    """The run waits for its devices (``devices``, as ``cpu`` or ``gpu0 gpu1``) before its
+    process starts: ``ahead`` runs are before it in line (0: it waits for a running one)."""
+
+    devices: str
+    ahead: int
+    time: float = 0.0
+
+
+@dataclass(frozen=True)
 class Paused:
     """The run was held (``held``) or let go by a control; every viewer sees it."""
 
@@ -177,6 +187,7 @@ Event = (
     | Table
     | Log
     | Stage
+    | Queued
     | Paused
     | Artifact
     | DeviceSample
@@ -196,6 +207,7 @@ _TYPES: dict[str, type] = {
     "table": Table,
     "log": Log,
     "stage": Stage,
+    "queued": Queued,
     "paused": Paused,
     "artifact": Artifact,
     "device": DeviceSample,

@@ -36,6 +36,7 @@ from labs import events as ev
 from labs.damage import meta_problem, summary_problem
 from labs.jsonfile import read_object, write_atomic
 from labs.numbers import fmt
+from labs.queue import Queue
 
 PARAMS = "params.json"
 EVENTS = "events.jsonl"
@@ -160,7 +161,7 @@ class RunRecord:
             problem = summary_problem(summary)
         return problem
 
-    def set_process(self, pid: int, supervisor: int) -> None:
+    def set_process(self, pid: int | None, supervisor: int) -> None:
         """Record the pids of the lab's process and of its supervisor (for people and tests:
         liveness is the lock, since pids are reused)."""
         write_atomic(self.path / PROCESS, {"pid": pid, "supervisor": supervisor})
@@ -302,7 +303,7 @@ class RunRecord:
         if summary is not None:
             return str(summary["status"])
         if self.live():
-            return "running"
+            return "queued" if Queue(self.path.parent).entry(self.run_id) is not None else "running"
         self.settle()  # records the verdict the events hold, or interrupted
         summary = self.summary
         return str(summary["status"]) if summary is not None and self.damage() is None else "interrupted"

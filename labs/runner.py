@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labs import control
+from labs import control, queue
 from labs import events as ev
 from labs.params import to_dict
 from labs.recording import OUTPUT, RunRecord, find_run
@@ -78,6 +78,7 @@ class RunRequest:
         assert record.lock_fd is not None
         try:
             control.create(record.path)
+            queue.Queue(runs_dir).join(record.run_id, self.device)  # its supervisor waits its turn
             if spare is not None and not spare.take(record):
                 # Before any process of the run writes: this line comes first.
                 record.append(
@@ -212,3 +213,7 @@ class Run:
     def kill(self) -> None:
         """Stop the run at once; it is recorded as cancelled."""
         self._send("kill")
+
+    def front(self) -> bool:
+        """Move a queued run to the front of its devices' line; False if it is not queued."""
+        return queue.Queue(self.record.path.parent).front(self.run_id)

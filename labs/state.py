@@ -23,8 +23,8 @@ ENDED = tuple(ev.STATUS.values())
 class RunState:
     """Everything a viewer knows about a run, from the events applied so far.
 
-    ``status`` is ``starting`` (no result yet), ``running``, ``paused``, or the
-    terminal status once the terminal event has come.
+    ``status`` is ``queued`` (waiting for its devices), ``starting`` (no result yet),
+    ``running``, ``paused``, or the terminal status once the terminal event has come.
     """
 
     lab: str = ""
@@ -66,6 +66,15 @@ class RunState:
             self.lab, self.run_id, self.device, self.seed = event.lab, event.run_id, event.device, event.seed
             self.total = event.total_steps
             self.stage, self.stage_since = "starting", event.time
+            if self.status == "queued":
+                self.status = "starting"
+        elif isinstance(event, ev.Queued):
+            if not self.ended:
+                self.status, self.stage_since = "queued", event.time
+                if event.ahead:
+                    self.stage = f"queued: {event.ahead} ahead of it for {event.devices}"
+                else:
+                    self.stage = f"queued: next on {event.devices}, which another run is using"
         elif isinstance(event, ev.Stage):
             self.stage, self.stage_since = event.name, event.time
         elif isinstance(event, ev.Metric):

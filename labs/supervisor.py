@@ -22,9 +22,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from labs import control
+from labs import control, queue
 from labs import events as ev
 from labs.recording import OUTPUT, RunRecord
 from labs.state import RunState
@@ -84,24 +85,56 @@ def lab_process(log_path: Path, args: list[str]) -> subprocess.Popen[str]:
 
 
 class Supervisor:
-    def __init__(self, record: RunRecord, child: subprocess.Popen[str]) -> None:
+    """Waits for the run's turn on its devices, starts its lab process (``start``), passes
+    controls on to it, and records the verdict."""
+
+    def __init__(self, record: RunRecord, start: Callable[[], subprocess.Popen[str]]) -> None:
         self.record = record
-        self.child = child
+        self.child: subprocess.Popen[str] | None = None
+        self._start = start
         self._cancel_requested = threading.Event()
         self._t0 = time.monotonic()
         self._oom_kills_at_start = oom_kills()
         self._stdin_lock = threading.Lock()
 
     def run(self) -> None:
-        self.record.set_process(self.child.pid, os.getpid())
+        self.record.set_process(None, os.getpid())  # no lab process while the run waits its turn
         threading.Thread(target=self._read_controls, name="controls", daemon=True).start()
         signal.signal(signal.SIGTERM, lambda _s, _f: self.cancel(CANCEL_GRACE_S))
-        returncode = self.child.wait()
-        self._finish(returncode)
+        slots = self._admit()  # held until this process ends: the devices stay the run's
+        if slots is None:
+            self.record.release_reserve()
+            cancelled = ev.Cancelled("cancelled while queued", round(time.monotonic() - self._t0, 3))
+            self.record.append(cancelled)
+            self.record.write_summary(cancelled, {}, {})
+        else:
+            self._t0 = time.monotonic()  # the run's time starts with its process, not in the queue
+            with self._stdin_lock:
+                self.child = self._start()
+            self.record.set_process(self.child.pid, os.getpid())
+            if self._cancel_requested.is_set():
+                self._tell("cancel")  # a cancel that came as it left the queue
+            self._finish(self.child.wait())
         try:
             (self.record.path / control.FIFO).unlink()
         except OSError:
             pass
+
+    def _admit(self) -> list[int] | None:
+        """The run's device slots once its turn has come; None if it was cancelled first."""
+        runs_dir = self.record.path.parent
+        line = queue.Queue(runs_dir)
+        told: list[int] = []
+
+        def live(run_id: str) -> bool:
+            return RunRecord(runs_dir / run_id).supervisor_alive()
+
+        def waiting(devices: str, ahead: int) -> None:
+            if told != [ahead]:  # each change of place, once
+                told[:] = [ahead]
+                self.record.append(ev.Queued(devices, ahead, round(time.monotonic() - self._t0, 3)))
+
+        return line.admit(self.record.run_id, live, self._cancel_requested.is_set, waiting)
 
     def _read_controls(self) -> None:
         for command in control.commands(self.record.path / control.FIFO):
@@ -120,6 +153,8 @@ class Supervisor:
 
     def _tell(self, command: str) -> None:
         with self._stdin_lock:
+            if self.child is None:
+                return  # still queued: the cancel flag is all there is to tell
             try:
                 assert self.child.stdin is not None
                 self.child.stdin.write(command + "\n")
@@ -136,7 +171,8 @@ class Supervisor:
         timer.start()
 
     def kill(self) -> None:
-        if self.child.poll() is None:
+        self._cancel_requested.set()
+        if self.child is not None and self.child.poll() is None:
             try:
                 os.killpg(self.child.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -207,13 +243,17 @@ def _spare(channel_fd: int) -> None:
     log = os.open(record.path / OUTPUT, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     os.dup2(log, 2)
     os.close(log)
-    try:
-        assert child.stdin is not None
-        child.stdin.write(f"run {record.path}\n")
-        child.stdin.flush()
-    except OSError:
-        pass  # it died just now: the supervisor records how, as for any lab process
-    Supervisor(record, child).run()
+
+    def start() -> subprocess.Popen[str]:
+        try:
+            assert child.stdin is not None
+            child.stdin.write(f"run {record.path}\n")
+            child.stdin.flush()
+        except OSError:
+            pass  # it died just now: the supervisor records how, as for any lab process
+        return child
+
+    Supervisor(record, start).run()
 
 
 def main() -> None:
@@ -223,7 +263,7 @@ def main() -> None:
         _spare(int(sys.argv[2]))
         return
     record = RunRecord(Path(sys.argv[1]), lock_fd=int(sys.argv[2]))
-    Supervisor(record, lab_process(record.path / OUTPUT, [str(record.path)])).run()
+    Supervisor(record, lambda: lab_process(record.path / OUTPUT, [str(record.path)])).run()
 
 
 if __name__ == "__main__":

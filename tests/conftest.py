@@ -27,6 +27,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_cache: 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     # No warm spare (a TensorFlow process each) unless a test asks for one: CI has 2 cores.
     monkeypatch.setenv("MEETUP_LAB_WARM_START", "0")
+    # Tests run runs side by side on purpose (two crashes at once, a run beside a live one);
+    # the queue's tests set their own room.
+    monkeypatch.setenv("MEETUP_LAB_CPU_RUNS", "8")
     yield
     # Runs outlive whoever started them: whatever a test left live is killed here.
     for folder in (tmp_path / "runs").glob("*"):

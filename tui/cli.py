@@ -221,6 +221,15 @@ def stop(run_ref: RunRef, runs_dir: RunsDir = None) -> None:
 
 
 @app.command()
+def front(run_ref: RunRef, runs_dir: RunsDir = None) -> None:
+    """Move a queued run to the front of the line for its devices."""
+    the_run = _find(run_ref, runs_dir)
+    if not the_run.front():
+        fail(f"run {the_run.run_id} is not queued: it is {the_run.record.status()}")
+    typer.echo(f"run {the_run.run_id}: next to start on its devices")
+
+
+@app.command()
 def runs(runs_dir: RunsDir = None) -> None:
     """List runs, live ones first with their progress, then the others newest first."""
     from labs.board import Board

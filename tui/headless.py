@@ -131,6 +131,8 @@ def _plain(events: Iterator[ev.Event], out: TextIO) -> None:
             print(f"started {event.lab} run {event.run_id} on device {event.device}", file=out, flush=True)
         elif isinstance(event, ev.Stage):
             print(f"[{event.time:7.1f}s] {event.name}", file=out, flush=True)
+        elif isinstance(event, ev.Queued):
+            print(f"[{event.time:7.1f}s] {state.stage}", file=out, flush=True)
         elif isinstance(event, ev.Metric):
             pending = True
             now = time.monotonic()
