@@ -92,6 +92,7 @@ class RunRecord:
         device: str,
         seed: int,
         key_metric: str | tuple[str, ...] | None = None,
+        sweep: str | None = None,
     ) -> RunRecord:
         now = datetime.now()
         run_id = f"{now:%Y%m%d-%H%M%S}-{lab}-{secrets.token_hex(2)}"
@@ -112,6 +113,7 @@ class RunRecord:
             "device": device,
             "seed": seed,
             "key_metric": key_metric,
+            "sweep": sweep,  # the id of the sweep the run is one of, or None
             "started_at": now.isoformat(timespec="seconds"),
             "started_unix": time.time(),
         }

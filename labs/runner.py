@@ -54,6 +54,7 @@ class RunRequest:
     device: str = "auto"
     seed: int = 0
     lab_ref: str | None = None  # how the lab was named, if not by its built-in name
+    sweep: str | None = None  # the id of the sweep it is one run of
 
     def check(self, runs_dir: Path) -> None:
         """The lab's checks that need the runs folder (ParamError): before a run is started."""
@@ -70,6 +71,7 @@ class RunRequest:
             self.device,
             self.seed,
             self.lab.key_metric,
+            self.sweep,
         )
 
     def start(self, runs_dir: Path, spare: Spare | None = None) -> Run:

@@ -7,6 +7,7 @@ when the TUI opens, and TensorFlow only in a run's own process.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -107,6 +108,14 @@ def run(
     json_: Annotated[
         bool, typer.Option("--json", help="With --headless: one JSON object per event line.")
     ] = False,
+    sweep: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Sweep a parameter: NAME=V1,V2,... (a list value in brackets: NAME=[1,2],[3]); "
+            "repeat for a grid. The runs start in the background and queue for their device."
+        ),
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="With --sweep: each setting with this many seeds.")] = 1,
 ) -> None:
     """Run a lab: in the TUI, with --headless in this terminal, or --detach in the background."""
     from labs.devices import check_device
@@ -115,7 +124,8 @@ def run(
 
     the_lab = _lab(lab)
     try:
-        values = the_lab.build_params(parse_assignments(set_ or []))
+        assignments = parse_assignments(set_ or [])
+        values = the_lab.build_params(assignments)
         device = check_device(device)
         seed = check_seed(seed)
     except (ParamError, ValueError) as exc:
@@ -125,6 +135,11 @@ def run(
     if detach and headless:
         fail("--detach and --headless are two ways to run: choose one")
     folder = paths.runs_dir(runs_dir)
+    if sweep or seeds != 1:
+        if json_:
+            fail("--json follows one run: a sweep's runs are followed with attach, compared with compare")
+        _sweep(the_lab, lab, assignments, sweep or [], seeds, device, seed, folder, headless)
+        return
     request = RunRequest(the_lab, values, device, seed, lab)
     try:
         request.check(folder)
@@ -146,6 +161,88 @@ def run(
         )
         return
     _view(the_run, "json" if json_ else "auto", foreground=True)
+
+
+def _sweep(
+    the_lab: Lab,
+    lab_ref: str,
+    assignments: dict[str, str],
+    axes_text: list[str],
+    seeds: int,
+    device: str,
+    base_seed: int,
+    folder: Path,
+    wait: bool,
+) -> None:
+    """Start every run of a sweep, each checked first: one bad setting refuses them all."""
+    from labs.params import ParamError
+    from labs.runner import RunRequest
+    from labs.sweep import grid, parse_axis, sweep_id
+
+    try:
+        axes = [parse_axis(text) for text in axes_text]
+        for axis in axes:
+            if axis.name in assignments:
+                raise ParamError(f"{axis.name} is given by --set and swept by --sweep: choose one")
+        settings = grid(axes, seeds, base_seed)
+    except ParamError as exc:
+        fail(str(exc))
+    the_id = sweep_id(the_lab.name)
+    requests = []
+    for values, seed in settings:
+        where = ", ".join(f"{k}={v}" for k, v in values.items()) or f"seed {seed}"
+        try:
+            request = RunRequest(
+                the_lab, the_lab.build_params({**assignments, **values}), device, seed, lab_ref, the_id
+            )
+            request.check(folder)
+        except ParamError as exc:
+            fail(f"the sweep's run {where}: {exc}; no run was started")
+        requests.append(request)
+    started = []
+    try:
+        for request in requests:
+            started.append(request.start(folder))
+    except OSError as exc:
+        fail(f"cannot record the sweep's runs in {folder}: {exc.strerror or exc}")
+    typer.echo(the_id)
+    for the_run in started:
+        typer.echo(the_run.run_id)
+    typer.echo(
+        f"{len(started)} runs started, each in line for device {device}; follow one with "
+        f"meetup-lab attach RUN, compare them with meetup-lab compare --sweep {the_id}",
+        err=True,
+    )
+    if wait:
+        _wait_for(started, the_id, folder)
+
+
+def _wait_for(started: list[Run], the_id: str, folder: Path) -> NoReturn:
+    """Wait for every run of a sweep, a line for each as it ends; Ctrl+C cancels those left."""
+    done: set[str] = set()
+    try:
+        while len(done) < len(started):
+            for the_run in started:
+                if the_run.run_id not in done and not the_run.record.live():
+                    done.add(the_run.run_id)
+                    typer.echo(f"{the_run.run_id}: {the_run.record.info().status}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        from labs.control import NotLive
+
+        for the_run in started:
+            try:
+                the_run.cancel()
+            except NotLive:
+                pass
+        typer.echo(f"meetup-lab: cancelled the sweep's runs left ({the_id})", err=True)
+        raise typer.Exit(EXIT_CANCELLED) from None
+    from labs.compare import compare, select
+    from tui.compare_table import render
+
+    typer.echo(render(compare(select(folder, [], sweep=the_id)), "text"), nl=False)
+    statuses = {the_run.record.status() for the_run in started}
+    raise typer.Exit(0 if statuses == {"finished"} else EXIT_FAILED)
 
 
 def _view(the_run: Run, mode: str, foreground: bool) -> NoReturn:
@@ -218,6 +315,41 @@ def stop(run_ref: RunRef, runs_dir: RunsDir = None) -> None:
     if not the_run.wait(STOP_WAIT_S):
         fail(f"run {the_run.run_id} did not stop within {STOP_WAIT_S:.0f} s", EXIT_FAILED)
     typer.echo(f"run {the_run.run_id}: {the_run.record.status()}")
+
+
+@app.command()
+def compare(
+    run_refs: Annotated[
+        list[str] | None, typer.Argument(metavar="[RUN]...", help="Runs to compare (ids or prefixes).")
+    ] = None,
+    sweep: Annotated[str | None, typer.Option(help="The runs of this sweep.")] = None,
+    last: Annotated[int | None, typer.Option(help="The last N runs (10 unless runs are named).")] = None,
+    lab: Annotated[str | None, typer.Option(help="With --last: only this lab's runs.")] = None,
+    metric: Annotated[str | None, typer.Option(help="The metric compared (default: the key metric).")] = None,
+    sort: Annotated[str | None, typer.Option(help="Sort by a column: final, best, a parameter, ...")] = None,
+    csv_: Annotated[bool, typer.Option("--csv", help="CSV, one row a setting.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="JSON, a list of settings.")] = False,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Compare runs: the parameters that differ, each run's final and best metric (mean ± std over seeds)."""
+    from labs.compare import compare as comparison
+    from labs.compare import select
+
+    if sum(map(bool, (run_refs, sweep, last))) > 1:
+        fail("compare named runs, --sweep ID or --last N: one of them")
+    if last is not None and last < 1:
+        fail(f"--last {last}: at least 1")
+    if csv_ and json_:
+        fail("--csv or --json: one of them")
+    try:
+        table = comparison(select(paths.runs_dir(runs_dir), run_refs or [], sweep, last, lab), metric)
+        if sort is not None:
+            table = table.sorted_by(sort)
+    except (LookupError, ValueError) as exc:
+        fail(str(exc).strip("'\""))
+    from tui.compare_table import render
+
+    typer.echo(render(table, "csv" if csv_ else "json" if json_ else "text"), nl=False)
 
 
 @app.command()
