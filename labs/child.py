@@ -327,7 +327,9 @@ def run(record: RunRecord, warm: bool) -> None:
             sampler.start()
             emitter.emit(ev.Stage("setting up TensorFlow (warm start)" if warm else "starting TensorFlow"))
             _setup_tensorflow(lab, params, meta["device"], meta["seed"])
-            emitter.scalars.open()
+            emitter.scalars.open(
+                {**meta["params"], "seed": meta["seed"], "device": meta["device"]}, record.run_id
+            )
             emitter.emit(ev.Stage("starting the lab"))
             terminal, result = _drive(lab.load_run()(params, ctx), control, emitter)
         except RunError as exc:

@@ -1,4 +1,6 @@
-"""TensorBoard scalar summaries of a run, so ``tensorboard --logdir RUNS`` shows every run."""
+"""TensorBoard summaries of a run, so ``tensorboard --logdir RUNS`` shows every run: its
+curves, and its parameters as HParams, so that the HParams tab compares runs too (its
+metrics are the scalars, which the tab finds by itself)."""
 
 from __future__ import annotations
 
@@ -21,11 +23,14 @@ class ScalarWriter:
         self._logdir = logdir
         self._writer: Any = None
 
-    def open(self) -> None:
+    def open(self, params: Mapping[str, Any], trial: str) -> None:
         import tensorflow as tf
+        from tensorboard.plugins.hparams import api as hp
 
         # Flush every second so a killed run keeps nearly all of its curves.
         self._writer = tf.summary.create_file_writer(str(self._logdir), flush_millis=1000)
+        with self._writer.as_default():
+            hp.hparams({name: _hparam(value) for name, value in params.items()}, trial_id=trial)
 
     def _scalars(self, values: Mapping[str, float | None], step: int) -> None:
         import tensorflow as tf
@@ -56,3 +61,12 @@ class ScalarWriter:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+def _hparam(value: Any) -> bool | int | float | str:
+    """HParams hold numbers, booleans and strings: a list or nothing is shown as text."""
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -345,6 +345,22 @@ def test_a_run_folder_nobody_supervises_is_interrupted_never_running(runs_dir: P
     assert [type(e) for e in Run(record).events()] == [ev.Interrupted]
 
 
+def tensorboard_hparams(logdir: Path) -> dict[str, object]:
+    """The run's HParams, read back as TensorBoard's HParams tab reads them."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import metadata
+
+    accumulator = EventAccumulator(str(logdir))
+    accumulator.Reload()
+    content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.SESSION_START_INFO_TAG]
+    info = metadata.parse_session_start_info_plugin_data(content)
+    return {
+        name: value.number_value if value.HasField("number_value") else
+        value.string_value if value.HasField("string_value") else value.bool_value
+        for name, value in info.hparams.items()
+    }  # fmt: skip
+
+
 def test_pde_run_produces_frames_artifacts_and_tensorboard(start: Start) -> None:
     run = start("pde", grid=32, steps=200, frame_every=50)
     events = EventPump(run).result()
@@ -368,6 +384,9 @@ def test_pde_run_produces_frames_artifacts_and_tensorboard(start: Start) -> None
     assert u.shape == (32, 32)
     assert (folder / "artifacts" / "u.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert tensorboard_tags(folder / "tensorboard") >= {"mass", "max", "min", "t", "steps_per_s"}
+    hparams = tensorboard_hparams(folder / "tensorboard")
+    assert hparams["grid"] == 32 and hparams["steps"] == 200 and hparams["equation"] == "heat"
+    assert hparams["seed"] == 5 and hparams["device"] == "cpu"
 
     summary = run.record.summary
     assert summary["status"] == "finished"
