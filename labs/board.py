@@ -34,6 +34,8 @@ class RunRow:
     key_metric: str
     path: Path
     reason: str = ""
+    label: str = ""
+    changed: str = ""  # the parameters that differ from the lab's defaults
 
     @property
     def live(self) -> bool:
@@ -101,6 +103,8 @@ class Board:
             device=info.device,
             key_metric=f"{key[0]}={fmt(key[1])}" if key else "-",
             path=info.path,
+            label=info.label,
+            changed=info.changed,
         )
 
 
@@ -120,4 +124,6 @@ def _ended_row(info: RunInfo) -> RunRow:
         key_metric=key,
         path=info.path,
         reason=info.reason,
+        label=info.label,
+        changed=info.changed,
     )

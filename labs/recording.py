@@ -43,6 +43,7 @@ EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
 OUTPUT = "output.log"
 PROCESS = "process.json"
+LABEL = "label.json"
 RESERVE = "reserve"  # room kept on the disk for the run's last words (see RunRecord.create)
 RESERVE_BYTES = 256 * 1024
 LOCK = "supervisor.lock"  # held by the supervisor (taken by the starter, handed on)
@@ -74,6 +75,8 @@ class RunInfo:
     path: Path
     device: str = ""
     reason: str = ""  # why the run ended as it did, or what is damaged in its folder
+    label: str = ""  # the user's words for it (``meetup-lab label``)
+    changed: str = ""  # its parameters that differ from the lab's defaults, as name=value
 
 
 class RunRecord:
@@ -93,6 +96,7 @@ class RunRecord:
         seed: int,
         key_metric: str | tuple[str, ...] | None = None,
         sweep: str | None = None,
+        changed: list[str] | None = None,
     ) -> RunRecord:
         now = datetime.now()
         run_id = f"{now:%Y%m%d-%H%M%S}-{lab}-{secrets.token_hex(2)}"
@@ -114,6 +118,7 @@ class RunRecord:
             "seed": seed,
             "key_metric": key_metric,
             "sweep": sweep,  # the id of the sweep the run is one of, or None
+            "changed": changed or [],  # the parameters given other values than the lab's defaults
             "started_at": now.isoformat(timespec="seconds"),
             "started_unix": time.time(),
         }
@@ -350,7 +355,29 @@ class RunRecord:
             path=self.path,
             device=meta["device"],
             reason=summary.get("reason", ""),
+            label=self.label,
+            changed=changed_text(meta),
         )
+
+    @property
+    def label(self) -> str:
+        text = (read_object(self.path / LABEL) or {}).get("label")
+        return " ".join(text.split()) if isinstance(text, str) else ""
+
+    def set_label(self, text: str) -> None:
+        """Label the run (the user's words, on one line); an empty text takes the label off."""
+        if text.strip():
+            write_atomic(self.path / LABEL, {"label": " ".join(text.split())})
+        else:
+            (self.path / LABEL).unlink(missing_ok=True)
+
+
+def changed_text(meta: dict[str, Any]) -> str:
+    """``name=value`` for each parameter the run was given other than the lab's default."""
+    params, names = meta.get("params"), meta.get("changed")
+    if not isinstance(params, dict) or not isinstance(names, list):
+        return ""
+    return " ".join(f"{n}={fmt(params[n])}" for n in names if isinstance(n, str) and n in params)
 
 
 def _held(path: Path) -> bool:

@@ -72,7 +72,17 @@ class RunRequest:
             self.seed,
             self.lab.key_metric,
             self.sweep,
+            self.changed(),
         )
+
+    def changed(self) -> list[str]:
+        """The parameters that matter to this run and have other values than their defaults."""
+        given = to_dict(self.params)
+        return [
+            spec.name
+            for spec in self.lab.specs
+            if spec.applies(given) and given.get(spec.name) != spec.default_for(given)
+        ]
 
     def start(self, runs_dir: Path, spare: Spare | None = None) -> Run:
         """Create the run and start its supervisor: ``spare``'s, warm, when it has one."""

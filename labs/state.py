@@ -19,6 +19,31 @@ RATE_WINDOW_S = 30.0
 ENDED = tuple(ev.STATUS.values())
 
 
+PARAMETERS = "parameters"  # the view of a run's parameters, made from its Started event
+
+
+def parameters_table(started: ev.Started) -> ev.Table:
+    """The parameters that matter to the run (a heat run's, not the wave's), as a view."""
+    from labs.registry import get_lab  # a cycle otherwise: labs import the events this folds
+
+    params = started.params
+    try:
+        shown = [s.name for s in get_lab(started.lab).specs if s.name in params and s.applies(params)]
+    except LookupError:  # a lab that is not here any more
+        shown = list(params)
+    rows = tuple((name, _cell(params[name])) for name in shown)
+    rows += (("device", started.device), ("seed", started.seed))
+    return ev.Table(PARAMETERS, ("parameter", "value"), rows, started.time)
+
+
+def _cell(value: object) -> str | float | int | None:
+    if value is None or isinstance(value, str | float | int):
+        return value
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 @dataclass
 class RunState:
     """Everything a viewer knows about a run, from the events applied so far.
@@ -68,6 +93,7 @@ class RunState:
             self.stage, self.stage_since = "starting", event.time
             if self.status == "queued":
                 self.status = "starting"
+            self.views.setdefault(PARAMETERS, parameters_table(event))
         elif isinstance(event, ev.Queued):
             if not self.ended:
                 self.status, self.stage_since = "queued", event.time

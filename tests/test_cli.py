@@ -13,6 +13,7 @@ from typer.testing import CliRunner, Result
 from labs import events as ev
 from labs.recording import RunRecord, find_run
 from labs.registry import all_labs, get_lab
+from tests.recorded import make_recorded_run
 from tests.support import MEETUP_LAB, cli_env, metric_lines, only_run_dir, run_cli, start_cli, wait_until
 from tui.cli import app
 
@@ -165,18 +166,50 @@ def test_headless_pde_run_then_runs_and_show(cli: CliRunner, runs_dir: Path) -> 
     header, row = result.stdout.splitlines()
     assert header.split()[:4] == ["RUN", "LAB", "STATUS", "STARTED"]
     assert row.split()[:3] == [run_dir.name, "pde", "finished"]
-    assert row.split()[-1].startswith("mass=")
+    assert row.split()[-3].startswith("mass=")
+    assert row.split()[-2:] == ["grid=32", "steps=200"]  # what it changed from the defaults
+
+    assert (
+        cli.invoke(app, ["label", "last", "a  first\ttry"]).stdout
+        == f"run {run_dir.name}: labelled 'a first try'\n"
+    )
+    assert "[a first try]  grid=32 steps=200" in cli.invoke(app, ["runs"]).stdout
 
     result = cli.invoke(app, ["show", "last", "--headless"])
     assert result.exit_code == 0, result.output
     shown = result.stdout.splitlines()
     assert shown[0] == f"run {run_dir.name} (pde, device cpu, seed 0)"
-    assert shown[1].startswith("status: finished after ")
+    assert shown[1] == "label: a first try"
+    assert shown[2] == "parameters (* changed from the lab's default):"
+    status_at = next(n for n, line in enumerate(shown) if line.startswith("status: "))
+    params = {line.lstrip(" *").split()[0]: line.split() for line in shown[3:status_at]}
+    assert params["grid"] == ["*", "grid", "32"] and params["equation"] == ["equation", "heat"]
+    assert "eps" not in params  # the wave's parameter: it does not apply to heat
+    assert shown[status_at].startswith("status: finished after ")
     assert "run folder: " in result.stdout
 
     # Last, as it fails on its own: the folder is printed whole, on one line, for
     # copying or for a script (a pipe is 80 columns wide to Rich).
     assert f"run folder: {run_dir}" in lines
+
+
+def test_delete_asks_refuses_a_live_run_and_removes_the_folder(cli: CliRunner, runs_dir: Path) -> None:
+    done = run_cli("run", "tests.fixture_labs:SLOW", "--detach", "--device", "cpu")
+    live = done.stdout.splitlines()[0]
+    ended = make_recorded_run(runs_dir)
+    try:
+        refused = cli.invoke(app, ["delete", live, ended.run_id, "--yes"])
+        assert_usage_error(refused, f"{live} is live: stop it first")
+        assert ended.path.is_dir()  # nothing deleted when one is refused
+        for answer in ("n\n", ""):  # no, and no answer at all
+            asked = cli.invoke(app, ["delete", ended.run_id], input=answer)
+            assert asked.exit_code == 1 and ended.path.is_dir()
+            assert "nothing deleted (--yes deletes without asking)" in asked.stderr
+        result = cli.invoke(app, ["delete", ended.run_id], input="y\n")
+        assert result.exit_code == 0 and f"deleted {ended.run_id}" in result.stdout
+        assert not ended.path.exists()
+    finally:
+        run_cli("stop", live)
 
 
 def test_headless_json_is_one_event_per_line(runs_dir: Path) -> None:

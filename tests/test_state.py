@@ -84,8 +84,17 @@ def test_the_latest_view_of_each_name_in_first_seen_order() -> None:
     b = ev.Table("sizes", ("b",), ((1,),))
     a2 = ev.Frame("weights", 2, np.ones((2, 2), np.float32))
     state = RunState.of([STARTED, a1, b, a2])
-    assert list(state.views) == ["weights", "sizes"]
+    assert list(state.views) == ["parameters", "weights", "sizes"]
     assert state.views["weights"] is a2
+
+
+def test_the_parameters_view_holds_those_that_matter_to_the_run() -> None:
+    params = {"equation": "heat", "grid": 32, "dt": 0.1, "eps": 0.03, "scheme": "symplectic"}
+    state = RunState.of([ev.Started(lab="pde", run_id="r", params=params, device="cpu", seed=3)])
+    table = state.views["parameters"]
+    assert isinstance(table, ev.Table) and table.columns == ("parameter", "value")
+    # eps and scheme are the wave's: not this heat run's.
+    assert table.rows == (("equation", "heat"), ("grid", 32), ("dt", 0.1), ("device", "cpu"), ("seed", 3))
 
 
 def test_the_tail_holds_back_a_line_being_written_and_skips_damaged_ones(tmp_path: Path) -> None:

@@ -471,7 +471,44 @@ async def test_next_view_key_cycles_the_views_a_run_draws(tmp_path: Path) -> Non
         assert screen.view == "weights" and heatmap.signed and heatmap.points is None
         assert "weights · step 3" in str(screen.query_one("#heatmap-panel").border_title)
         await pilot.press("f")
+        assert screen.view == "parameters"  # every run shows its parameters too
+        await pilot.press("f")
         assert screen.view == "output"
+
+
+async def test_edit_fills_the_form_from_a_run_and_the_form_remembers_the_last_values(tmp_path: Path) -> None:
+    recorded = make_recorded_run(tmp_path / "runs")
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, RunsScreen)
+        await pilot.press("e")  # run it again with changes
+        await pilot.pause()
+        form = pilot.app.screen
+        assert isinstance(form, FormScreen) and form.lab.name == "pde"
+        assert f"the values of run {recorded.run_id}" in str(form.query_one("#form-title", Label).render())
+        assert form.query_one("#param-grid Input", Input).value == "32"
+        await _set_field(pilot, "steps", "60")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        await _wait_for(pilot, lambda: screen.ended, "the run to end")
+        while screen.view != "parameters":
+            await pilot.press("f")
+        table = screen.query_one(ResultTable)
+        rows = {table.get_row_at(n)[0]: table.get_row_at(n)[1] for n in range(table.row_count)}
+        assert rows["grid"] == "32" and rows["steps"] == "60" and rows["device"] == "cpu"  # its device too
+        assert "eps" not in rows  # the wave's, not this heat run's
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:  # another session: the values last run
+        form = await _open_pde_form(pilot)
+        assert form.query_one("#param-steps Input", Input).value == "60"
+        assert form.query_one("#param-grid Input", Input).value == "32"
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        form = pilot.app.screen
+        assert isinstance(form, FormScreen)
+        assert form.query_one("#param-steps Input", Input).value == "10000"
 
 
 async def test_rate_keys_retune_a_live_playground_run(tmp_path: Path) -> None:

@@ -14,8 +14,9 @@ from textual.screen import Screen
 
 from labs import warm
 from labs.control import NotLive
+from labs.params import to_dict
 from labs.recording import RunRecord, live_runs
-from labs.registry import all_labs, get_lab
+from labs.registry import Lab, all_labs, get_lab
 from labs.runner import Run, RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
 from tui import config
@@ -130,11 +131,39 @@ class MeetupLabApp(App[None]):
 
     @on(OpenForm)
     def open_form(self, message: OpenForm) -> None:
-        self.push_screen(FormScreen(get_lab(message.lab_name)))
+        if message.like is not None:
+            try:
+                like = RunRequest.from_record(message.like)
+            except (LookupError, KeyError, TypeError, ValueError) as exc:  # its lab or values are gone
+                self.notify(f"Cannot fill the form from run {message.like.run_id}: {exc}", severity="error")
+                return
+            self.push_screen(FormScreen(like.lab, like, f"the values of run {message.like.run_id}"))
+            return
+        lab = get_lab(message.lab_name)
+        self.push_screen(FormScreen(lab, self._last_used(lab), "the values you last ran it with"))
+
+    def _last_used(self, lab: Lab) -> RunRequest | None:
+        """The request this lab was last started with from the form, if its values still hold."""
+        last = (config.load(self._config_path).get("last_used") or {}).get(lab.name)
+        if not isinstance(last, dict):
+            return None
+        try:
+            return RunRequest(lab, lab.build_params(last["params"]), str(last["device"]), int(last["seed"]))
+        except (LookupError, KeyError, TypeError, ValueError):  # the lab's parameters changed since
+            return None
 
     @on(StartRun)
     def start_run(self, message: StartRun) -> None:
-        self.push_screen(RunScreen(self.runs_dir, request=message.request))
+        request = message.request
+        settings = config.load(self._config_path)
+        last_used: dict[str, Any] = (
+            dict(settings.get("last_used") or {}) if isinstance(settings.get("last_used"), dict) else {}
+        )
+        last_used[request.lab.name] = {
+            "params": to_dict(request.params), "device": request.device, "seed": request.seed,
+        }  # fmt: skip
+        config.save({**settings, "last_used": last_used}, self._config_path)
+        self.push_screen(RunScreen(self.runs_dir, request=request))
 
     @on(OpenRecord)
     def open_record(self, message: OpenRecord) -> None:

@@ -353,6 +353,65 @@ def compare(
 
 
 @app.command()
+def label(
+    run_ref: RunRef,
+    text: Annotated[str, typer.Argument(help='The label; an empty one ("") takes it off.')],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Label a run: the label shows in every list of runs."""
+    from labs.recording import find_run
+
+    try:
+        record = find_run(paths.runs_dir(runs_dir), run_ref)
+        record.set_label(text)
+    except LookupError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot label run {run_ref}: {exc.strerror or exc}")
+    typer.echo(f"run {record.run_id}: " + (f"labelled {record.label!r}" if record.label else "no label"))
+
+
+@app.command()
+def delete(
+    run_refs: Annotated[
+        list[str], typer.Argument(metavar="RUN...", help="Runs to delete (ids or prefixes).")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Delete recorded runs and their folders; a live run is refused (stop it first)."""
+    import shutil
+
+    from labs.recording import find_run
+
+    try:
+        records = list(
+            {r.path: r for r in (find_run(paths.runs_dir(runs_dir), ref) for ref in run_refs)}.values()
+        )
+    except LookupError as exc:
+        fail(str(exc))
+    live = [r.run_id for r in records if r.live()]
+    if live:
+        fail(
+            f"{', '.join(live)} {'is' if len(live) == 1 else 'are'} live: stop it first (meetup-lab stop RUN)"
+        )
+    names = ", ".join(r.run_id for r in records)
+    if not yes:
+        try:
+            sure = typer.confirm(f"delete {len(records)} run(s): {names}?", default=False)
+        except typer.Abort:  # no answer: the end of its input, or Ctrl+C
+            sure = False
+        if not sure:
+            fail("nothing deleted (--yes deletes without asking)", EXIT_FAILED)
+    for record in records:
+        try:
+            shutil.rmtree(record.path)
+        except OSError as exc:
+            fail(f"cannot delete {record.run_id}: {exc.strerror or exc}", EXIT_FAILED)
+        typer.echo(f"deleted {record.run_id}")
+
+
+@app.command()
 def front(run_ref: RunRef, runs_dir: RunsDir = None) -> None:
     """Move a queued run to the front of the line for its devices."""
     the_run = _find(run_ref, runs_dir)
@@ -383,9 +442,11 @@ def runs(runs_dir: RunsDir = None) -> None:
         else:
             elapsed = clock(row.elapsed) if row.live else f"{row.elapsed:.1f}s"
         eta = clock(row.eta) if row.eta is not None else "-"
+        about = "  ".join(part for part in (f"[{row.label}]" if row.label else "", row.changed) if part)
         typer.echo(
             f"{row.run_id:<30} {row.lab:<{lab_width}} {row.status:<12} {row.started:<20} "
             f"{elapsed:>8} {row.progress_text:<18} {eta:>7}  {row.key_metric}"
+            + (f"  {about}" if about else "")
         )
 
 

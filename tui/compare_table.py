@@ -59,4 +59,3 @@ def _spread(values: list[float]) -> str:
     if len(values) == 1:
         return fmt(values[0])
     return f"{fmt(statistics.fmean(values))} ± {fmt(statistics.stdev(values))}"
-

@@ -149,6 +149,23 @@ def _plain(events: Iterator[ev.Event], out: TextIO) -> None:
             print(_progress_line(state), file=out, flush=True)
 
 
+def _params_table(meta: dict[str, Any], params: dict[str, Any]) -> Table:
+    """The parameters that matter to the run (a heat run's, not the wave's); those it
+    changed from the lab's defaults marked with *."""
+    from labs.registry import get_lab
+
+    try:
+        specs = get_lab(str(meta.get("lab_ref"))).specs
+        shown = [s.name for s in specs if s.name in params and s.applies(params)]
+    except LookupError:  # a user's lab that is gone: all of them, then
+        shown = list(params)
+    changed = set(meta.get("changed") or [])
+    table = Table(show_header=False, box=None)
+    for name in shown:
+        table.add_row(f"{'*' if name in changed else ' '} {name}", cell(params[name]))
+    return table
+
+
 def _metrics_table(values: dict[str, float]) -> Table:
     table = Table(show_header=False, box=None, pad_edge=False)
     for name, value in values.items():
@@ -214,6 +231,12 @@ def print_summary(record: RunRecord, console: Console | None = None) -> None:
         markup=False,
         soft_wrap=True,
     )
+    if info.label:
+        console.print(f"label: {info.label}", markup=False, highlight=False, soft_wrap=True)
+    params = meta.get("params")
+    if isinstance(params, dict) and params:
+        console.print("parameters (* changed from the lab's default):", markup=False, highlight=False)
+        console.print(_params_table(meta, params))
     line = f"status: {info.status}"
     if summary.get("duration") is not None:
         line += f" after {summary['duration']:.1f}s"

@@ -28,9 +28,11 @@ class ReplayEnded(Message):
 
 @dataclass
 class OpenForm(Message):
-    """Show the parameter form of a lab (from the menu or the command palette)."""
+    """Show the parameter form of a lab (from the menu or the command palette), filled with
+    the values last used for it, or with a past run's (``like``: "run again with changes")."""
 
     lab_name: str
+    like: RunRecord | None = None
 
 
 @dataclass

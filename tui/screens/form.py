@@ -10,7 +10,7 @@ from textual.widgets import Button, Footer, Header, Input, Label, Select
 
 from labs import paths
 from labs.devices import available
-from labs.params import ParamError, check_seed
+from labs.params import ParamError, check_seed, to_dict
 from labs.registry import Lab
 from labs.runner import RunRequest
 from tui.messages import StartRun
@@ -18,24 +18,39 @@ from tui.widgets.param_field import ParamField
 
 
 class FormScreen(Screen[None]):
-    BINDINGS = [("escape", "app.pop_screen", "Back"), ("ctrl+r", "run", "Run")]
+    BINDINGS = [
+        ("escape", "app.pop_screen", "Back"),
+        ("ctrl+r", "run", "Run"),
+        ("ctrl+o", "defaults", "Defaults"),
+    ]
 
-    def __init__(self, lab: Lab) -> None:
+    def __init__(self, lab: Lab, like: RunRequest | None = None, like_what: str = "") -> None:
+        """The form of ``lab``, filled with ``like``'s values (``like_what`` says whose) or the defaults."""
         super().__init__()
         self.lab = lab
+        self.like = like
+        self.like_what = like_what
 
     def compose(self) -> ComposeResult:
+        values = to_dict(self.like.params) if self.like is not None else {}
+        devices = [(d.label, d.name) for d in available()]
+        device = self.like.device if self.like is not None else "auto"
+        if device not in [name for _, name in devices]:
+            device = "auto"  # the GPU it ran on is not here
         yield Header()
         with VerticalScroll(id="form"):
-            yield Label(f"{self.lab.title} — {self.lab.summary}", id="form-title", markup=False)
+            title = f"{self.lab.title} — {self.lab.summary}"
+            if self.like is not None:
+                title += f"\n(filled with {self.like_what}; Ctrl+O puts the defaults back)"
+            yield Label(title, id="form-title", markup=False)
             for spec in self.lab.specs:
-                yield ParamField(spec)
+                yield ParamField(spec, values.get(spec.name, spec.default))
             with Grid(id="run-options"):
                 yield Label("device", classes="param-title")
-                devices = [(d.label, d.name) for d in available()]
-                yield Select(devices, value="auto", allow_blank=False, compact=True, id="device")
+                yield Select(devices, value=device, allow_blank=False, compact=True, id="device")
                 yield Label("seed", classes="param-title")
-                yield Input(value="0", type="integer", compact=True, id="seed")
+                seed = str(self.like.seed) if self.like is not None else "0"
+                yield Input(value=seed, type="integer", compact=True, id="seed")
             yield Label("", id="form-error", markup=False)
             yield Button("Run  (Enter / Ctrl+R)", variant="primary", id="run")
         yield Footer()
@@ -44,6 +59,10 @@ class FormScreen(Screen[None]):
         self.sub_title = self.lab.name
         self._show_relevant_fields()
         self.query(Input).first().focus()
+
+    def action_defaults(self) -> None:
+        """Every field back to the lab's default, the device to auto and the seed to 0."""
+        self.app.switch_screen(FormScreen(self.lab))
 
     @on(Select.Changed)
     def _show_relevant_fields(self) -> None:

@@ -34,7 +34,7 @@ from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
 from labs.state import RunState
 from themes.colormaps import default_cmap
-from tui.messages import ReplayEnded, RunEvent
+from tui.messages import OpenForm, ReplayEnded, RunEvent
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.heatmap import Heatmap
 from tui.widgets.metric_charts import MetricCharts
@@ -54,6 +54,7 @@ class RunScreen(Screen[None]):
         ("r", "rerun", "Rerun"),
         ("s", "snapshot", "Save PNG"),
         ("escape", "back", "Back"),
+        Binding("e", "edit", "Edit run", show=False),
         Binding("n", "step", "Step", show=False),
         Binding("m", "colour_map", "Colour map", show=False),
         Binding("v", "colour_range", "Colour range", show=False),
@@ -382,6 +383,13 @@ class RunScreen(Screen[None]):
         if self.run is not None and not self.ended:
             self.app.notify(f"Run {self.run.run_id} goes on beside the new one: the runs board shows both.")
         self.app.switch_screen(RunScreen(self.runs_dir, request=request))
+
+    def action_edit(self) -> None:
+        """Run again with changes: the lab's form, filled with this run's values."""
+        if self.record is None:
+            self.notify("The run has not started yet.", severity="warning")
+            return
+        self.post_message(OpenForm(self.record.meta.get("lab", ""), like=self.record))
 
     def action_snapshot(self) -> None:
         if self.frame is None or self.record is None:

@@ -1,7 +1,7 @@
 """The runs board: live runs first, updated as they go, then the recorded ones.
 
 Enter opens a run (a live one is attached to, an ended one replayed); ``c``
-cancels a live run after asking.
+cancels a live run after asking; ``e`` opens the form filled with a run's values.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from labs.control import NotLive
 from labs.recording import RunRecord
 from labs.runner import Run
 from tui.clock import clock
-from tui.messages import OpenRecord
+from tui.messages import OpenForm, OpenRecord
 from tui.screens.choice import ChoiceScreen
 
 REFRESH_S = 1.0
@@ -50,7 +50,8 @@ def cells(row: RunRow) -> tuple[str, ...]:
 class RunsScreen(Screen[None]):
     BINDINGS = [
         ("escape", "app.pop_screen", "Back"),
-        ("c", "cancel", "Cancel run"),
+        ("c", "cancel", "Cancel"),
+        ("e", "edit", "Edit run"),
         ("f5", "reload", "Reload"),
     ]
 
@@ -109,6 +110,14 @@ class RunsScreen(Screen[None]):
     def _open_selected(self, event: DataTable.RowSelected) -> None:
         assert event.row_key.value is not None
         self.post_message(OpenRecord(RunRecord(Path(event.row_key.value))))
+
+    def action_edit(self) -> None:
+        """Run the chosen run again with changes: its lab's form, filled with its values."""
+        row = self._selected()
+        if row is None or row.status == "damaged":
+            self.notify("Choose a recorded run to start again from.", severity="warning")
+            return
+        self.post_message(OpenForm(row.lab, like=RunRecord(row.path)))
 
     def action_cancel(self) -> None:
         row = self._selected()

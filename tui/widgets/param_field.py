@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Switch
@@ -18,11 +20,14 @@ class ParamField(Vertical):
     ParamField Input, ParamField Select { width: 1fr; max-width: 40; }
     """
 
-    def __init__(self, spec: ParamSpec) -> None:
+    def __init__(self, spec: ParamSpec, value: Any = None) -> None:
+        """The field of ``spec``, showing ``value`` (a past run's, say) or the default."""
         super().__init__(id=f"param-{spec.name}")
         self.spec = spec
+        self._value = spec.default if value is None else value
         self._default_shown = _as_text(spec.default)
-        self._typed = False  # once the user's value differs from the default shown, it stays
+        # Once the value shown differs from the default shown, it stays: the user's (or the run's).
+        self._typed = _as_text(self._value) != self._default_shown
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -30,15 +35,15 @@ class ParamField(Vertical):
         if spec.choices:
             yield Select(
                 [(c, c) for c in spec.choices],
-                value=spec.default,
+                value=_as_text(self._value) if _as_text(self._value) in spec.choices else spec.default,
                 allow_blank=False,
                 compact=True,
                 id="value",
             )
         elif spec.type is bool:
-            yield Switch(value=bool(spec.default), id="value")
+            yield Switch(value=bool(self._value), id="value")
         else:
-            yield Input(value=str(spec.default), compact=True, id="value")
+            yield Input(value=_as_text(self._value), compact=True, id="value")
         yield Label(self.help_text, classes="param-help", markup=False)
 
     @property
@@ -83,4 +88,6 @@ def _as_text(value: object) -> str:
     """A value as the form shows it (and as a user would type it)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(_as_text(v) for v in value)
     return str(value)
