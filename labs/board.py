@@ -13,7 +13,8 @@ from pathlib import Path
 
 from labs.jsonfile import read_object
 from labs.numbers import fmt
-from labs.recording import EVENTS, PARAMS, RunInfo, RunRecord
+from labs.recording import EVENTS, PARAMS, RunInfo, runs_page
+from labs.recording import LIVE as LIVE_STATUSES
 from labs.state import RunState
 from labs.tail import EventTail
 
@@ -60,23 +61,15 @@ class Board:
 
     def __init__(self, runs_dir: Path) -> None:
         self.runs_dir = runs_dir
-        self._infos: dict[Path, RunInfo] = {}
         self._live: dict[Path, tuple[EventTail, RunState, object]] = {}
+        self.total = 0  # runs in the folder, shown or not
 
     def rows(self, limit: int | None = None) -> list[RunRow]:
-        """Live runs first, then the others, newest first (at most ``limit`` ended ones)."""
-        try:
-            folders = {p for p in self.runs_dir.iterdir() if (p / PARAMS).is_file()}
-        except OSError:
-            folders = set()
-        self._infos = {p: info for p, info in self._infos.items() if p in folders}
-        for path in folders:
-            info = self._infos.get(path)
-            if info is None or info.status == "running":  # new, or live when last seen
-                self._infos[path] = RunRecord(path).info()
-        infos = sorted(self._infos.values(), key=lambda i: (i.started_unix, i.run_id), reverse=True)
-        live = [info for info in infos if info.status == "running"]
-        ended = [info for info in infos if info.status != "running"][:limit]
+        """Live runs first, then the others, newest first (at most ``limit`` runs in all
+        but every live one); :attr:`total` counts them all."""
+        infos, self.total = runs_page(self.runs_dir, limit)  # the ended ones from the folder's index
+        live = [info for info in infos if info.status in LIVE_STATUSES]
+        ended = [info for info in infos if info.status not in LIVE_STATUSES][:limit]
         self._live = {info.path: self._live.get(info.path) or self._watch(info.path) for info in live}
         return [self._live_row(info) for info in live] + [_ended_row(info) for info in ended]
 

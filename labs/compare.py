@@ -161,14 +161,10 @@ def select(
     if refs:
         records = [find_run(runs_dir, ref) for ref in refs]
     else:
-        infos = [i for i in list_runs(runs_dir) if i.status != "damaged" and (lab is None or i.lab == lab)]
-        infos.sort(key=lambda i: i.started_unix)
-        if sweep is not None:
-            records = [RunRecord(i.path) for i in infos if RunRecord(i.path).meta.get("sweep") == sweep]
-            if not records:
-                raise LookupError(f"no runs of sweep {sweep!r} in {runs_dir}")
-        else:
-            records = [RunRecord(i.path) for i in infos[-(last or 10) :]]
+        infos = list_runs(runs_dir, None if sweep is not None else (last or 10), lab, sweep)
+        records = [RunRecord(i.path) for i in reversed(infos) if i.status != "damaged"]
+        if sweep is not None and not records:
+            raise LookupError(f"no runs of sweep {sweep!r} in {runs_dir}")
     if not records:
         raise LookupError(f"no runs to compare in {runs_dir}" + (f" of lab {lab}" if lab else ""))
     return records

@@ -14,11 +14,12 @@ import types
 import typing
 from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, fields
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from labs.jsonfile import dumps
+
+if TYPE_CHECKING:
+    import numpy as np  # imported where frames are made or read: listing runs needs none
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,8 @@ def with_time(event: Event, time: float) -> Event:
 
 
 def to_dict(event: Event) -> dict[str, Any]:
+    import numpy as np
+
     if isinstance(event, Frame):
         data = np.asarray(event.data, dtype=np.float32)
         # A frame is for the eye (a 32-level colour map): half precision is
@@ -270,6 +273,8 @@ def to_dict(event: Event) -> dict[str, Any]:
 
 
 def _encode_points(points: np.ndarray) -> str:
+    import numpy as np
+
     # 256 positions a side is finer than any terminal panel: a byte a coordinate.
     xy = np.rint(np.clip(np.asarray(points[:, :2], np.float64), 0, 1) * 255)
     packed = np.column_stack([xy, points[:, 2]]).astype(np.uint8)
@@ -277,6 +282,8 @@ def _encode_points(points: np.ndarray) -> str:
 
 
 def _decode_points(text: str) -> np.ndarray:
+    import numpy as np
+
     packed = np.frombuffer(base64.b64decode(text), np.uint8).reshape(-1, 3).astype(np.float32)
     packed[:, :2] /= 255
     return packed
@@ -304,6 +311,8 @@ def from_dict(obj: dict[str, Any]) -> Event:
 
 
 def _build(obj: dict[str, Any]) -> Event:
+    import numpy as np
+
     cls = _TYPES[obj.pop("type")]
     if cls is Frame:
         shape = tuple(obj.pop("shape"))
@@ -346,7 +355,12 @@ _HINTS: dict[type, dict[str, Any]] = {}
 def _hints(cls: type) -> dict[str, Any]:
     """The field types of an event class (the annotations are strings until resolved)."""
     if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
+        namespace: dict[str, Any] = {}
+        if cls is Frame:  # its arrays' type: NumPy, imported only now
+            import numpy as np
+
+            namespace["np"] = np
+        _HINTS[cls] = typing.get_type_hints(cls, localns=namespace)
     return _HINTS[cls]
 
 

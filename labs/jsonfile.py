@@ -39,12 +39,14 @@ def read_object(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def write_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_atomic(path: Path, data: dict[str, Any], compact: bool = False) -> None:
     """Write via a temporary file and a rename, so a reader never sees half a file
-    (and a failed write, a full disk say, leaves no temporary file behind)."""
+    (and a failed write, a full disk say, leaves no temporary file behind). ``compact``:
+    no indentation, for a file read by programs alone."""
     tmp = path.with_suffix(".tmp")
+    layout: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
     try:
-        tmp.write_text(dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        tmp.write_text(dumps(data, default=str, **layout) + "\n", encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -20,6 +20,7 @@ reader to see it records so (:meth:`RunRecord.settle`): no listing ever says
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import fcntl
 import os
@@ -34,6 +35,7 @@ from typing import Any
 
 from labs import events as ev
 from labs.damage import meta_problem, summary_problem
+from labs.index import INDEX, RunIndex, stamp
 from labs.jsonfile import read_object, write_atomic
 from labs.numbers import fmt
 from labs.queue import Queue
@@ -41,8 +43,11 @@ from labs.queue import Queue
 PARAMS = "params.json"
 EVENTS = "events.jsonl"
 SUMMARY = "summary.json"
+STAMPED = (PARAMS, SUMMARY)  # the files an index entry is checked against, beside the folder
 OUTPUT = "output.log"
 PROCESS = "process.json"
+# The statuses of a run some process still holds: never indexed, always read from its folder.
+LIVE = ("queued", "running")
 LABEL = "label.json"
 RESERVE = "reserve"  # room kept on the disk for the run's last words (see RunRecord.create)
 RESERVE_BYTES = 256 * 1024
@@ -77,6 +82,7 @@ class RunInfo:
     reason: str = ""  # why the run ended as it did, or what is damaged in its folder
     label: str = ""  # the user's words for it (``meetup-lab label``)
     changed: str = ""  # its parameters that differ from the lab's defaults, as name=value
+    sweep: str = ""  # the id of the sweep it is one run of
 
 
 class RunRecord:
@@ -357,6 +363,7 @@ class RunRecord:
             reason=summary.get("reason", ""),
             label=self.label,
             changed=changed_text(meta),
+            sweep=str(meta.get("sweep") or ""),
         )
 
     @property
@@ -406,12 +413,72 @@ def live_runs(runs_dir: Path) -> list[RunRecord]:
     return [RunRecord(p) for p in folders if (p / PARAMS).is_file() and RunRecord(p).live()]
 
 
-def list_runs(runs_dir: Path) -> list[RunInfo]:
-    """Recorded runs, newest first, damaged ones among them; folders that are not runs are skipped."""
-    if not runs_dir.is_dir():
-        return []
-    infos = [RunRecord(path).info() for path in runs_dir.iterdir() if (path / PARAMS).is_file()]
-    return sorted(infos, key=lambda info: (info.started_unix, info.run_id), reverse=True)
+def list_runs(
+    runs_dir: Path, limit: int | None = None, lab: str | None = None, sweep: str | None = None
+) -> list[RunInfo]:
+    """Recorded runs, newest first, damaged ones among them; folders that are not runs are
+    skipped. ``limit``, ``lab`` and ``sweep`` keep the newest, one lab's, one sweep's."""
+    return runs_page(runs_dir, limit, lab, sweep)[0]
+
+
+def runs_page(
+    runs_dir: Path, limit: int | None = None, lab: str | None = None, sweep: str | None = None
+) -> tuple[list[RunInfo], int]:
+    """The newest ``limit`` runs (of ``lab``, of ``sweep``) and every live one, newest
+    first, and how many runs there are in all.
+
+    Ended runs are ordered and filtered by the folder's index (:mod:`labs.index`), and
+    each one returned is checked against its folder; the rest are read from their folders.
+    """
+    try:
+        names = {e.name for e in os.scandir(runs_dir) if not e.name.startswith(".") and e.is_dir()}
+    except OSError:
+        return [], 0
+    index = RunIndex(runs_dir / INDEX)
+    index.keep_only(names)
+    # (start, run id, its line read now or None: indexed, to check when shown)
+    found: list[tuple[float, str, RunInfo | None]] = []
+    for name in names:
+        head = index.head(name)
+        info = _read(runs_dir / name, index) if head is None else None
+        if info is not None:
+            head = (info.started_unix, info.lab, info.sweep)
+        if head is not None and (lab is None or head[1] == lab) and (sweep is None or head[2] == sweep):
+            found.append((head[0], name, info))
+    found.sort(reverse=True)
+    live = [item for item in found if item[2] is not None and item[2].status in LIVE]
+    shown: list[RunInfo] = []
+    for _, name, info in live + [item for item in found if item not in live][:limit]:  # every live run
+        if info is None:
+            path = runs_dir / name
+            fields = index.fields(name, stamp(str(path), STAMPED))
+            try:
+                info = RunInfo(**dict(zip(_INDEXED, fields, strict=True)), path=path) if fields else None
+            except (TypeError, ValueError):  # an entry of other fields
+                info = None
+            info = info or _read(path, index)  # changed since it was indexed: read it again
+        if info is not None:
+            shown.append(info)
+    index.save()
+    return sorted(shown, key=lambda i: (i.started_unix, i.run_id), reverse=True), len(found)
+
+
+# A RunInfo's fields as an index keeps them: in this order, without the folder it is found in.
+_INDEXED = tuple(f.name for f in dataclasses.fields(RunInfo) if f.name != "path")
+
+
+def _read(path: Path, index: RunIndex) -> RunInfo | None:
+    """A run's line from its folder (None: not a run folder), indexed once the run has ended."""
+    if not (path / PARAMS).is_file():
+        return None
+    info = RunRecord(path).info()  # may settle the run, writing its summary: stamped after
+    if info.status in LIVE:
+        index.drop(path.name)
+    else:
+        fields = dataclasses.asdict(info)
+        head = (info.started_unix, info.lab, info.sweep)
+        index.put(path.name, stamp(str(path), STAMPED), head, [fields[name] for name in _INDEXED])
+    return info
 
 
 def find_run(runs_dir: Path, ref: str) -> RunRecord:
@@ -420,12 +487,17 @@ def find_run(runs_dir: Path, ref: str) -> RunRecord:
         raise LookupError("no run given: name a run id, a unique prefix of one, or `last`")
     if (Path(ref) / PARAMS).is_file():
         return RunRecord(Path(ref))
-    runs = list_runs(runs_dir)
-    if ref == "last" and runs:
-        return RunRecord(runs[0].path)
-    matches = [r for r in runs if r.run_id == ref] or [r for r in runs if r.run_id.startswith(ref)]
+    if ref == "last" and (newest := list_runs(runs_dir, limit=1)):
+        return RunRecord(newest[0].path)
+    if "/" not in ref and (runs_dir / ref / PARAMS).is_file():
+        return RunRecord(runs_dir / ref)
+    try:
+        names = [e.name for e in os.scandir(runs_dir) if e.name.startswith(ref) and e.name[0] != "."]
+    except OSError:
+        names = []
+    matches = [name for name in names if (runs_dir / name / PARAMS).is_file()]
     if len(matches) == 1:
-        return RunRecord(matches[0].path)
+        return RunRecord(runs_dir / matches[0])
     if not matches:
         raise LookupError(f"no run {ref!r} in {runs_dir} (see `meetup-lab runs`)")
     raise LookupError(f"{ref!r} matches {len(matches)} runs: give more of the run id")

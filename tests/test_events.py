@@ -52,6 +52,7 @@ SIMPLE_EVENTS = [
     ev.Interrupted(reason="killed", log_tail=("last line",), time=1.0),
     ev.Interrupted(reason="killed"),
     ev.Stage(name="starting TensorFlow", time=0.1),
+    ev.Queued(devices="cpu", ahead=2, time=0.0),
     ev.Paused(held=True, time=4.0),
     ev.Paused(held=False),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +94,60 @@ def test_list_runs_skips_folders_that_are_not_runs_and_names_damaged_ones(runs_d
         "damaged",
         "params.json is missing or is not a JSON object",
     )
+
+
+def ended(runs_dir: Path, mass: float, lab: str = "pde") -> RunRecord:
+    record = make(runs_dir, lab)
+    finished = ev.Finished({"mass": mass}, time=1.0)
+    record.append(finished)
+    record.write_summary(finished, {"mass": mass}, {})
+    return record
+
+
+def listed(
+    runs_dir: Path, limit: int | None = None, lab: str | None = None
+) -> list[tuple[str, str, str, str]]:
+    return [(i.run_id, i.status, i.key_metric, i.label) for i in list_runs(runs_dir, limit, lab)]
+
+
+def test_the_index_serves_listings_and_the_folders_always_win(runs_dir: Path) -> None:
+    runs = [ended(runs_dir, float(n), "pde" if n % 2 else "logreg") for n in range(6)]
+    truth = listed(runs_dir)
+    index = runs_dir / ".index.json"
+    assert index.is_file() and len(truth) == 6
+    assert listed(runs_dir) == truth  # from the index now
+    assert [r for r, *_ in listed(runs_dir, limit=2)] == [r for r, *_ in truth[:2]]
+    assert {r for r, *_ in listed(runs_dir, lab="logreg")} == {r.run_id for r in runs[::2]}
+
+    index.unlink()  # missing: rebuilt
+    assert listed(runs_dir) == truth and index.is_file()
+    index.write_text('{"version": 3, "runs": [1, 2]')  # damaged: rebuilt
+    assert listed(runs_dir) == truth
+    assert index.read_text().startswith('{"version":3,"runs":{')
+
+    # Stale: a summary rewritten by its writer, one edited in place by hand, a label, a
+    # deleted run and a new one. Each listing says what the folders say.
+    finished = ev.Finished({"mass": 42.0}, time=1.0)
+    runs[5].write_summary(finished, {"mass": 42.0}, {})
+    by_hand = runs[4].path / "summary.json"
+    by_hand.write_text(by_hand.read_text().replace('"finished"', '"cancelled"', 1))
+    runs[3].set_label("the good one")
+    shutil.rmtree(runs[2].path)
+    newest = ended(runs_dir, 7.0)
+    rows = {run_id: rest for run_id, *rest in listed(runs_dir)}
+    assert rows[runs[5].run_id] == ["finished", "mass=42", ""]
+    assert rows[runs[4].run_id][0] == "cancelled"
+    assert rows[runs[3].run_id][2] == "the good one"
+    assert runs[2].run_id not in rows and rows[newest.run_id] == ["finished", "mass=7", ""]
+    assert runs[2].run_id not in index.read_text()
+    # A live run is read from its folder each time, never from the index.
+    live = RunRecord.create(runs_dir, "pde", "pde", {"grid": 32}, "cpu", 0, "mass")
+    try:
+        assert dict((r, s) for r, s, *_ in listed(runs_dir))[live.run_id] == "running"
+        assert live.run_id not in index.read_text()
+    finally:
+        assert live.lock_fd is not None
+        os.close(live.lock_fd)
 
 
 def test_find_run_by_id_prefix_path_and_last(runs_dir: Path) -> None:

@@ -25,6 +25,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
 # A viewer ended by a signal exits 128 + its number, as shells do.
 EXIT_HANGUP, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 129, 141, 143
 STOP_WAIT_S = 30.0
+RUNS_LISTED = 100  # ended runs `runs` lists unless told otherwise
 
 app = typer.Typer(
     help="A terminal lab console for offline TensorFlow experiments.",
@@ -421,13 +422,20 @@ def front(run_ref: RunRef, runs_dir: RunsDir = None) -> None:
 
 
 @app.command()
-def runs(runs_dir: RunsDir = None) -> None:
+def runs(
+    runs_dir: RunsDir = None,
+    last: Annotated[int, typer.Option(help="How many ended runs to list, newest first.")] = RUNS_LISTED,
+    all_: Annotated[bool, typer.Option("--all", help="List every run.")] = False,
+) -> None:
     """List runs, live ones first with their progress, then the others newest first."""
     from labs.board import Board
     from tui.clock import clock
 
+    if last < 1:
+        fail(f"--last {last}: at least 1")
     folder = paths.runs_dir(runs_dir)
-    rows = Board(folder).rows()
+    board = Board(folder)
+    rows = board.rows(None if all_ else last)
     if not rows:
         typer.echo(f"no runs recorded in {folder}")
         return
@@ -448,6 +456,8 @@ def runs(runs_dir: RunsDir = None) -> None:
             f"{elapsed:>8} {row.progress_text:<18} {eta:>7}  {row.key_metric}"
             + (f"  {about}" if about else "")
         )
+    if board.total > len(rows):
+        typer.echo(f"... and {board.total - len(rows)} older runs: --all lists every one")
 
 
 @app.command()

@@ -22,6 +22,7 @@ from tui.messages import OpenForm, OpenRecord
 from tui.screens.choice import ChoiceScreen
 
 REFRESH_S = 1.0
+SHOWN = 500  # ended runs on the board, newest first: the rest are a `meetup-lab runs --all` away
 BAR_CELLS = 10
 COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric")
 
@@ -81,7 +82,7 @@ class RunsScreen(Screen[None]):
 
     def action_reload(self) -> None:
         table = self.query_one(DataTable)
-        rows = self.board.rows()
+        rows = self.board.rows(SHOWN)
         if [r.path for r in rows] == [r.path for r in self.rows]:
             # The same runs in the same order: change what changed, keep the cursor and scroll.
             for row, old in zip(rows, self.rows, strict=True):
@@ -98,6 +99,8 @@ class RunsScreen(Screen[None]):
         self.rows = rows
         live = sum(row.live for row in rows)
         title = f"Runs in {self.runs_dir}: {live} live" if rows else f"No runs yet in {self.runs_dir}"
+        if self.board.total > len(rows):
+            title += f", the newest {len(rows)} of {self.board.total} shown"
         self.query_one("#history-title", Label).update(title)
 
     def _selected(self) -> RunRow | None:
