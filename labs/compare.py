@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from labs import events as ev
+from labs.numbers import fmt
 from labs.recording import RunRecord, find_run, list_runs
 
 LOWER_IS_BETTER = ("loss", "error", "residual", "diff", "seconds")
@@ -126,13 +127,35 @@ def compare(records: list[RunRecord], metric: str | None = None) -> Comparison:
     return Comparison(metric, goal(metric) if metric else None, differing, rows, by_seed)
 
 
-def _final_and_best(record: RunRecord, metric: str) -> tuple[float | None, float | None]:
-    history = [
-        e.values[metric]
+def curves(table: Comparison, records: list[RunRecord]) -> ev.Chart:
+    """The compared metric against the step, one line per run, each named by what differs."""
+    by_id = {record.run_id: record for record in records}
+    series: dict[str, tuple[tuple[float, float], ...]] = {}
+    for row in table.rows:
+        for run_id, seed in zip(row.runs, row.seeds, strict=True):
+            words = [f"{name}={fmt(value)}" for name, value in row.params.items()]
+            if table.by_seed or "seed" in table.differing:
+                words.append(f"seed={seed}")
+            label = " ".join(words) or run_id
+            if label in series:
+                label = f"{label} ({run_id})"
+            points = [] if table.metric is None else _history(by_id[run_id], table.metric)
+            series[label] = tuple(points)
+    return ev.Chart(table.metric or "no metric", "step", table.metric or "", series)
+
+
+def _history(record: RunRecord, metric: str) -> list[tuple[float, float]]:
+    return [
+        (float(e.step), float(e.values[metric]))
         for e in record.events()
-        if isinstance(e, ev.Metric) and isinstance(e.values.get(metric), int | float)
+        if isinstance(e, ev.Metric)
+        and isinstance(e.values.get(metric), int | float)
+        and math.isfinite(e.values[metric])
     ]
-    values = [v for v in history if math.isfinite(v)]
+
+
+def _final_and_best(record: RunRecord, metric: str) -> tuple[float | None, float | None]:
+    values = [value for _, value in _history(record, metric)]
     final = values[-1] if values else None
     direction = goal(metric)
     best = (min(values) if direction == "min" else max(values)) if values and direction else None

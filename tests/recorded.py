@@ -139,3 +139,27 @@ def make_recorded_placement(runs_dir: Path) -> RunRecord:
         stream.append(ev.Table("CPU threads", columns, tuple(rows), time=1.0 + k))
     finished = ev.Finished({"cores": 2}, time=4.0)
     return _write(record, [*stream, finished], {"loss": 1.6})
+
+
+COMPARED = (
+    ("20260101-120000-pde-c0de", 0.1, 0),
+    ("20260101-120100-pde-c1de", 0.1, 1),
+    ("20260101-120200-pde-c2de", 0.2, 0),
+)
+
+
+def make_recorded_comparison(runs_dir: Path) -> list[RunRecord]:
+    """Three heat runs to compare: dt 0.1 over two seeds, and dt 0.2."""
+    records = []
+    for n, (run_id, dt, seed) in enumerate(COMPARED):
+        params = {**PARAMS_USED, "dt": dt}
+        record = _new_record(runs_dir, run_id, "pde", params, "mass")
+        meta = {**record.meta, "seed": seed, "started_unix": 1767268800.0 + 60 * n, "changed": ["dt"]}
+        (record.path / PARAMS).write_text(json.dumps(meta))
+        stream: list[ev.Event] = [ev.Started("pde", run_id, params, "cpu", seed, total_steps=400)]
+        for i, step in enumerate(range(100, 500, 100)):
+            mass = 100.0 - (i + 1) * 40 * dt - seed * 0.5
+            stream.append(ev.Metric(step, {"mass": mass, "t": step * dt}, time=1.0 + i))
+        finished = ev.Finished({"mass": mass}, time=5.0)
+        records.append(_write(record, [*stream, finished], {"mass": mass, "t": 400 * dt}))
+    return records

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from tests.recorded import make_recorded_playground, make_recorded_run, make_recorded_sweep
+from tests.recorded import (
+    make_recorded_comparison,
+    make_recorded_playground,
+    make_recorded_run,
+    make_recorded_sweep,
+)
 from themes.builtin import THEMES
 from tui.app import MeetupLabApp, make_app
 
@@ -97,3 +102,12 @@ class TestRunsBoard:
         app = make_app(runs, config_path=runs.parent / "config.json")
         app.theme = theme
         assert snap_compare(app, press=["h"], terminal_size=size)
+
+
+class TestCompare:
+    """Three marked runs on the board, compared: their table and their curves."""
+
+    def test_compare(self, snap_compare, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
+        make_recorded_comparison(tmp_path / "runs")
+        keys = ["h", "space", "down", "space", "down", "space", "v"]
+        assert snap_compare(_app(tmp_path, theme), press=keys, terminal_size=size)

@@ -16,6 +16,7 @@ from labs.registry import get_lab
 from labs.runner import Run, RunRequest
 from tests.recorded import (
     RUN_ID,
+    make_recorded_comparison,
     make_recorded_placement,
     make_recorded_playground,
     make_recorded_run,
@@ -23,6 +24,7 @@ from tests.recorded import (
 )
 from tui.app import MeetupLabApp, make_app
 from tui.screens.choice import ChoiceScreen
+from tui.screens.compare import CompareScreen
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.menu import MenuScreen
@@ -474,6 +476,38 @@ async def test_next_view_key_cycles_the_views_a_run_draws(tmp_path: Path) -> Non
         assert screen.view == "parameters"  # every run shows its parameters too
         await pilot.press("f")
         assert screen.view == "output"
+
+
+async def test_marked_runs_on_the_board_are_compared_in_a_table_and_their_curves(tmp_path: Path) -> None:
+    records = make_recorded_comparison(tmp_path / "runs")
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        board = pilot.app.screen
+        assert isinstance(board, RunsScreen)
+        await pilot.press("v")  # nothing marked: it says how
+        assert not isinstance(pilot.app.screen, CompareScreen)
+        await pilot.press("space", "down", "space", "down", "space")
+        await pilot.pause()
+        assert board.marked == {r.path for r in records}
+        assert str(board.query_one(DataTable).get_row_at(0)[0]).startswith("● ")
+        await pilot.press("v")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, CompareScreen)
+        table = screen.query_one(ResultTable)
+        rows = [table.get_row_at(n) for n in range(table.row_count)]
+        assert [(row[1], row[2]) for row in rows] == [("0.1", "0,1"), ("0.2", "0")]  # dt, and its seeds
+        assert rows[0][4] == "83.75 ± 0.35355"  # the final mass over the two seeds
+        assert screen.chart is not None and screen.chart.name == "mass"  # one line a run
+        assert {k: len(v) for k, v in screen.chart.series.items()} == {
+            "dt=0.1 seed=0": 4, "dt=0.1 seed=1": 4, "dt=0.2 seed=0": 4,
+        }  # fmt: skip
+        await pilot.press("m")  # the next metric the runs recorded
+        assert screen.metric == "t" and screen.chart.name == "t"
+        assert screen.chart.series["dt=0.2 seed=0"][-1] == (400.0, 80.0)
+        await pilot.press("escape")
+        assert pilot.app.screen is board
 
 
 async def test_edit_fills_the_form_from_a_run_and_the_form_remembers_the_last_values(tmp_path: Path) -> None:

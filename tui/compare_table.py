@@ -27,29 +27,41 @@ def render(table: Comparison, form: str) -> str:
     return _text(table)
 
 
-def _text(table: Comparison) -> str:
+def cells(table: Comparison) -> tuple[list[str], list[list[str]]]:
+    """The comparison's header and rows as text cells: the terminal table and the TUI's alike."""
     params = [name for name in table.differing if name != "seed"]
     seed_column = "seeds" if table.by_seed else ("seed" if "seed" in table.differing else None)
-    goal = {"min": " (lowest best)", "max": " (highest best)"}.get(table.goal or "", "")
     head = ["RUN" if not table.by_seed else "RUNS", *params]
     head += [seed_column.upper()] if seed_column else []
     head += ["STATUS", "FINAL", "BEST"]
-    lines = [head]
+    rows = []
     for row in table.rows:
         first = row.runs[0] if len(row.runs) == 1 else f"{row.runs[0]} +{len(row.runs) - 1}"
-        cells = [first, *(fmt(row.params.get(name)) for name in params)]
+        line = [first, *(fmt(row.params.get(name)) for name in params)]
         if seed_column:
-            cells.append(",".join(map(str, row.seeds)))
-        cells += [row.status, _spread(row.final), _spread(row.best)]
-        lines.append(cells)
+            line.append(",".join(map(str, row.seeds)))
+        line += [row.status, _spread(row.final), _spread(row.best)]
+        rows.append(line)
+    return head, rows
+
+
+def caption(table: Comparison) -> str:
+    """What is compared: ``metric: loss (lowest best)``, and whether any parameter differs."""
+    goal = {"min": " (lowest best)", "max": " (highest best)"}.get(table.goal or "", "")
+    metric = f"metric: {table.metric}{goal}" if table.metric else "no metric recorded by these runs"
+    same = "" if [n for n in table.differing if n != "seed"] else "; no parameter differs"
+    return metric + same
+
+
+def _text(table: Comparison) -> str:
+    head, rows = cells(table)
+    lines = [head, *rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     text = "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         for line in lines
     )
-    metric = f"metric: {table.metric}{goal}" if table.metric else "no metric recorded by these runs"
-    same = "" if params else "; no parameter differs"
-    return f"{metric}{same}\n{text}\n"
+    return f"{caption(table)}\n{text}\n"
 
 
 def _spread(values: list[float]) -> str:

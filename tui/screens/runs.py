@@ -1,7 +1,8 @@
 """The runs board: live runs first, updated as they go, then the recorded ones.
 
 Enter opens a run (a live one is attached to, an ended one replayed); ``c``
-cancels a live run after asking; ``e`` opens the form filled with a run's values.
+cancels a live run after asking; ``e`` opens the form filled with a run's values;
+space marks runs and ``v`` compares the marked ones.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label
 
@@ -20,6 +22,7 @@ from labs.runner import Run
 from tui.clock import clock
 from tui.messages import OpenForm, OpenRecord
 from tui.screens.choice import ChoiceScreen
+from tui.screens.compare import CompareScreen
 
 REFRESH_S = 1.0
 SHOWN = 500  # ended runs on the board, newest first: the rest are a `meetup-lab runs --all` away
@@ -35,9 +38,9 @@ def progress_bar(row: RunRow) -> str:
     return "█" * filled + "░" * (BAR_CELLS - filled) + f" {100 * fraction:3.0f}%"
 
 
-def cells(row: RunRow) -> tuple[str, ...]:
+def cells(row: RunRow, marked: bool = False) -> tuple[str, ...]:
     return (
-        row.run_id,
+        ("● " if marked else "") + row.run_id,
         row.lab,
         row.status,
         progress_bar(row),
@@ -53,7 +56,9 @@ class RunsScreen(Screen[None]):
         ("escape", "app.pop_screen", "Back"),
         ("c", "cancel", "Cancel"),
         ("e", "edit", "Edit run"),
-        ("f5", "reload", "Reload"),
+        Binding("space", "mark", "Mark", show=False),
+        ("v", "compare", "Compare"),
+        Binding("f5", "reload", "Reload", show=False),
     ]
 
     def __init__(self, runs_dir: Path) -> None:
@@ -61,6 +66,8 @@ class RunsScreen(Screen[None]):
         self.runs_dir = runs_dir
         self.board = Board(runs_dir)
         self.rows: list[RunRow] = []
+        self.marked: set[Path] = set()  # runs to compare
+        self._shown: dict[Path, tuple[str, ...]] = {}  # each row's cells as on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -85,22 +92,27 @@ class RunsScreen(Screen[None]):
         rows = self.board.rows(SHOWN)
         if [r.path for r in rows] == [r.path for r in self.rows]:
             # The same runs in the same order: change what changed, keep the cursor and scroll.
-            for row, old in zip(rows, self.rows, strict=True):
-                for name, new_cell, old_cell in zip(COLUMNS, cells(row), cells(old), strict=True):
+            for row in rows:
+                shown = zip(COLUMNS, cells(row, row.path in self.marked), self._shown[row.path], strict=True)
+                for name, new_cell, old_cell in shown:
                     if new_cell != old_cell:
                         table.update_cell(str(row.path), name, new_cell, update_width=True)
         else:
             selected = self._selected()
             table.clear()
             for row in rows:
-                table.add_row(*cells(row), key=str(row.path))
+                table.add_row(*cells(row, row.path in self.marked), key=str(row.path))
             if selected is not None and selected.path in [r.path for r in rows]:
                 table.move_cursor(row=[r.path for r in rows].index(selected.path))
         self.rows = rows
+        self._shown = {row.path: cells(row, row.path in self.marked) for row in rows}
+        self.marked &= {row.path for row in rows}
         live = sum(row.live for row in rows)
         title = f"Runs in {self.runs_dir}: {live} live" if rows else f"No runs yet in {self.runs_dir}"
         if self.board.total > len(rows):
             title += f", the newest {len(rows)} of {self.board.total} shown"
+        if rows:
+            title += f" · space marks runs ({len(self.marked)} marked), v compares them"
         self.query_one("#history-title", Label).update(title)
 
     def _selected(self) -> RunRow | None:
@@ -113,6 +125,22 @@ class RunsScreen(Screen[None]):
     def _open_selected(self, event: DataTable.RowSelected) -> None:
         assert event.row_key.value is not None
         self.post_message(OpenRecord(RunRecord(Path(event.row_key.value))))
+
+    def action_mark(self) -> None:
+        """Mark the chosen run for comparing, or unmark it."""
+        row = self._selected()
+        if row is None:
+            return
+        self.marked ^= {row.path}
+        self.action_reload()
+
+    def action_compare(self) -> None:
+        """Compare the marked runs: their table and their curves."""
+        chosen = [row for row in self.rows if row.path in self.marked and row.status != "damaged"]
+        if len(chosen) < 2:
+            self.notify("Mark two runs or more with space, then press v.", severity="warning")
+            return
+        self.app.push_screen(CompareScreen([RunRecord(row.path) for row in chosen]))
 
     def action_edit(self) -> None:
         """Run the chosen run again with changes: its lab's form, filled with its values."""
