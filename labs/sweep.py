@@ -3,7 +3,8 @@ group of runs that share a sweep id.
 
 ``NAME=V1,V2,V3`` sweeps NAME over three values. A parameter whose own value is a
 comma list (``batch_sizes``, ``hidden``) takes its lists in brackets:
-``hidden=[8,4],[16]`` sweeps two values, ``8,4`` and ``16``.
+``hidden=[8,4],[16]`` sweeps two values, ``8,4`` and ``16``. A field of the TUI's
+form takes the same text.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from labs.params import ParamError
+from labs.params import ParamError, ParamSpec
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,21 @@ def parse_axis(text: str) -> Axis:
     if len(set(values)) != len(values):
         raise ParamError(f"--sweep {text!r}: a value twice")
     return Axis(name, tuple(values))
+
+
+def swept(spec: ParamSpec, text: str) -> tuple[str, ...] | None:
+    """The values a form field's text sweeps (``0.1,0.2``; lists in brackets), or None for
+    one plain value. ParamError for a sweep with a bad value, naming it."""
+    try:
+        spec.parse(text)
+        return None
+    except ParamError:
+        if "," not in text:
+            raise
+    axis = parse_axis(f"{spec.name}={text}")
+    for value in axis.values:
+        spec.parse(value)
+    return axis.values
 
 
 def grid(axes: list[Axis], seeds: int, base_seed: int) -> list[tuple[dict[str, str], int]]:

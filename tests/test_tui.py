@@ -510,6 +510,30 @@ async def test_marked_runs_on_the_board_are_compared_in_a_table_and_their_curves
         assert pilot.app.screen is board
 
 
+async def test_a_field_of_several_values_starts_a_sweep_from_the_form(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        form = await _open_pde_form(pilot)
+        await _set_field(pilot, "grid", "16")
+        await _set_field(pilot, "steps", "40")
+        await _set_field(pilot, "dt", "0.1,5")
+        help_line = form.query_one("#param-dt .param-help", Label)
+        assert "swept over 2 values: 0.1, 5" in str(help_line.render())
+        await pilot.press("ctrl+r")  # dt=5 is unstable on this grid: the whole sweep is refused
+        await pilot.pause()
+        assert "for dt=5" in str(form.query_one("#form-error", Label).render())
+        assert list_runs(tmp_path / "runs") == []
+        await _set_field(pilot, "dt", "0.1,0.2")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, RunsScreen)
+        infos = list_runs(tmp_path / "runs")
+        assert sorted(RunRecord(i.path).meta["params"]["dt"] for i in infos) == [0.1, 0.2]
+        assert len({i.sweep for i in infos}) == 1 and infos[0].sweep
+        for info in infos:
+            assert Run(RunRecord(info.path)).wait(90)
+        assert {i.status for i in list_runs(tmp_path / "runs")} == {"finished"}
+
+
 async def test_edit_fills_the_form_from_a_run_and_the_form_remembers_the_last_values(tmp_path: Path) -> None:
     recorded = make_recorded_run(tmp_path / "runs")
     async with _app(tmp_path).run_test(size=SIZE) as pilot:

@@ -20,7 +20,7 @@ from labs.registry import Lab, all_labs, get_lab
 from labs.runner import Run, RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
 from tui import config
-from tui.messages import OpenForm, OpenRecord, StartRun
+from tui.messages import OpenForm, OpenRecord, StartRun, StartSweep
 from tui.screens.choice import ChoiceScreen
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
@@ -164,6 +164,20 @@ class MeetupLabApp(App[None]):
         }  # fmt: skip
         config.save({**settings, "last_used": last_used}, self._config_path)
         self.push_screen(RunScreen(self.runs_dir, request=request))
+
+    @on(StartSweep)
+    def start_sweep(self, message: StartSweep) -> None:
+        started = 0
+        for request in message.requests:
+            try:
+                request.start(self.runs_dir)
+            except OSError as exc:
+                why = exc.strerror or exc
+                self.notify(f"Cannot record a run in {self.runs_dir}: {why}", severity="error")
+                break
+            started += 1
+        self.notify(f"A sweep of {started} runs started: each waits its turn for its device.")
+        self.push_screen(RunsScreen(self.runs_dir))
 
     @on(OpenRecord)
     def open_record(self, message: OpenRecord) -> None:

@@ -43,6 +43,13 @@ class StartRun(Message):
 
 
 @dataclass
+class StartSweep(Message):
+    """Start the runs of a sweep (they queue for their device) and show the runs board."""
+
+    requests: list[RunRequest]
+
+
+@dataclass
 class OpenRecord(Message):
     """Show a recorded run."""
 

@@ -13,7 +13,8 @@ from labs.devices import available
 from labs.params import ParamError, check_seed, to_dict
 from labs.registry import Lab
 from labs.runner import RunRequest
-from tui.messages import StartRun
+from labs.sweep import Axis, grid, sweep_id
+from tui.messages import StartRun, StartSweep
 from tui.widgets.param_field import ParamField
 
 
@@ -98,11 +99,6 @@ class FormScreen(Screen[None]):
             self._refuse(f"Fix {len(errors)} field(s) first: {errors[0]}")
             return
         try:
-            params = self.lab.build_params({f.spec.name: f.text for f in fields})
-        except ParamError as exc:  # cross-field checks, such as the stable time step
-            self._refuse(str(exc))
-            return
-        try:
             seed = check_seed(int(self.query_one("#seed", Input).value or "0"))
         except ParamError as exc:
             self._refuse(str(exc))
@@ -111,11 +107,21 @@ class FormScreen(Screen[None]):
             self._refuse("seed must be a whole number")
             return
         device = str(self.query_one("#device", Select).value)
-        request = RunRequest(self.lab, params, device, seed)
-        try:
-            request.check(getattr(self.app, "runs_dir", paths.runs_dir()))
-        except ParamError as exc:  # what needs the runs folder: a run to resume
-            self._refuse(str(exc))
-            return
+        axes = [Axis(f.spec.name, several) for f in fields if (several := f.sweep) is not None]
+        plain = {f.spec.name: f.text for f in fields if f.sweep is None}
+        the_sweep = sweep_id(self.lab.name) if axes else None
+        requests = []
+        for setting, _ in grid(axes, 1, seed):
+            where = " for " + ", ".join(f"{k}={v}" for k, v in setting.items()) if setting else ""
+            try:
+                params = self.lab.build_params({**plain, **setting})
+                request = RunRequest(self.lab, params, device, seed, sweep=the_sweep)
+                # What needs the runs folder (a run to resume), and the cross-field checks
+                # (such as the stable time step) of each setting.
+                request.check(getattr(self.app, "runs_dir", paths.runs_dir()))
+            except ParamError as exc:
+                self._refuse(f"{exc}{where}")
+                return
+            requests.append(request)
         self.query_one("#form-error", Label).update("")
-        self.post_message(StartRun(request))
+        self.post_message(StartSweep(requests) if axes else StartRun(requests[0]))

@@ -16,7 +16,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("menu", "↑ ↓ / j k, Enter", "choose a lab"),
     ("menu", "h", "the runs board: live runs (updated as they go) and recorded ones"),
     ("form", "Tab / shift+Tab", "next / previous field"),
-    ("form", "Enter / ctrl+r", "run with these parameters"),
+    ("form", "Enter / ctrl+r", "run with these parameters; a field of several values (0.1,0.2) runs a sweep"),
     ("form", "ctrl+o", "every field back to its default (the form opens with the values last run)"),
     ("form", "escape", "back"),
     ("run", "c", "cancel the run"),
@@ -33,6 +33,7 @@ KEYS: list[tuple[str, str, str]] = [
     ("runs", "Enter", "open the run: follow a live one, replay an ended one"),
     ("runs", "c", "cancel a live run (asks first)"),
     ("runs", "e", "run again with changes: the form, filled with the run's parameters"),
+    ("runs", "space / v", "mark runs / compare the marked ones: their table and curves (m: next metric)"),
     ("runs", "f5", "reload"),
 ]
 

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label, Select, Switch
 
 from labs.params import ParamError, ParamSpec
+from labs.sweep import swept
 
 
 class ParamField(Vertical):
@@ -17,6 +18,7 @@ class ParamField(Vertical):
     ParamField .param-title { text-style: bold; }
     ParamField .param-help { color: $text-muted; column-span: 2; padding-left: 2; }
     ParamField.-invalid .param-help { color: $error; }
+    ParamField.-swept .param-help { color: $accent; }
     ParamField Input, ParamField Select { width: 1fr; max-width: 40; }
     """
 
@@ -73,15 +75,26 @@ class ParamField(Vertical):
             widget.value = self._default_shown
 
     def validate(self) -> str | None:
-        """Check this field alone; show and return the error, if any."""
+        """Check this field alone; show and return the error, if any. Several values
+        (``0.1,0.2``) are a sweep of them, which the help line counts."""
         try:
-            self.spec.parse(self.text)
+            values = swept(self.spec, self.text)
             error = None
         except ParamError as exc:
-            error = str(exc)
+            values, error = None, str(exc)
         self.set_class(error is not None, "-invalid")
-        self.query_one(".param-help", Label).update(error or self.help_text)
+        self.set_class(values is not None, "-swept")
+        note = f"swept over {len(values)} values: {', '.join(values)}" if values else None
+        self.query_one(".param-help", Label).update(error or note or self.help_text)
         return error
+
+    @property
+    def sweep(self) -> tuple[str, ...] | None:
+        """The values this field sweeps, or None for one value (or a bad one)."""
+        try:
+            return swept(self.spec, self.text)
+        except ParamError:
+            return None
 
 
 def _as_text(value: object) -> str:
