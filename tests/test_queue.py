@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from labs import events as ev
+from labs.board import Board
 from labs.queue import Queue, slot_kinds
 from labs.registry import get_lab
 from labs.runner import Run, RunRequest
@@ -37,6 +38,9 @@ def test_runs_on_a_one_slot_cpu_start_one_at_a_time_in_line(
         assert [e.ahead for e in queued(third)] == [1]
         assert second.record.status() == third.record.status() == "queued"
         assert [info.status for info in map(lambda r: r.record.info(), (second, third))] == ["queued"] * 2
+        rows = {row.run_id: row for row in Board(runs_dir).rows()}
+        assert rows[third.run_id].status == "queued" and rows[third.run_id].live
+        assert rows[third.run_id].key_metric == "-"
 
         assert third.front()  # the third goes first: each hears of its new place
         wait_until(lambda: [e.ahead for e in queued(second)] == [0, 1], "the second to move back")

@@ -27,7 +27,7 @@ from tui.screens.compare import CompareScreen
 REFRESH_S = 1.0
 SHOWN = 500  # ended runs on the board, newest first: the rest are a `meetup-lab runs --all` away
 BAR_CELLS = 10
-COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric")
+COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric", "label")
 
 
 def progress_bar(row: RunRow) -> str:
@@ -48,6 +48,7 @@ def cells(row: RunRow, marked: bool = False) -> tuple[str, ...]:
         clock(row.eta) if row.eta is not None else "-",
         row.device,
         row.key_metric,
+        row.label,
     )
 
 
@@ -57,6 +58,7 @@ class RunsScreen(Screen[None]):
         ("c", "cancel", "Cancel"),
         ("e", "edit", "Edit run"),
         Binding("space", "mark", "Mark", show=False),
+        Binding("f", "front", "Move to front", show=False),
         ("v", "compare", "Compare"),
         Binding("f5", "reload", "Reload", show=False),
     ]
@@ -125,6 +127,15 @@ class RunsScreen(Screen[None]):
     def _open_selected(self, event: DataTable.RowSelected) -> None:
         assert event.row_key.value is not None
         self.post_message(OpenRecord(RunRecord(Path(event.row_key.value))))
+
+    def action_front(self) -> None:
+        """Move a queued run to the front of the line for its device."""
+        row = self._selected()
+        if row is None or row.status != "queued" or not Run(RunRecord(row.path)).front():
+            self.notify("Choose a queued run to move to the front.", severity="warning")
+            return
+        self.notify(f"Run {row.run_id} is next for its device.")
+        self.action_reload()
 
     def action_mark(self) -> None:
         """Mark the chosen run for comparing, or unmark it."""
