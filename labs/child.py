@@ -235,9 +235,10 @@ def _output_to_log() -> None:
 
 
 def _import_tensorflow() -> None:
-    """What a spare does ahead of its run: the import only, no device touched."""
+    """What a spare does ahead of its run: the imports only, no device touched."""
     import keras  # noqa: F401
     import tensorflow  # noqa: F401
+    from tensorboard.plugins.hparams import api  # noqa: F401  (every run writes its HParams)
 
 
 def _setup_tensorflow(lab: Lab, params: Any, device: str, seed: int) -> None:

@@ -167,11 +167,14 @@ def metric_lines(run_dir: Path) -> list[dict[str, Any]]:
     return out
 
 
+def run_dirs(runs_dir: Path) -> list[Path]:
+    """The run folders in ``runs_dir``: not its queue or its index."""
+    return [p for p in runs_dir.iterdir() if (p / "params.json").is_file()] if runs_dir.is_dir() else []
+
+
 def only_run_dir(runs_dir: Path) -> Path | None:
     """The single run folder in ``runs_dir`` once it exists."""
-    if not runs_dir.is_dir():
-        return None
-    folders = [p for p in runs_dir.iterdir() if (p / "params.json").is_file()]
+    folders = run_dirs(runs_dir)
     assert len(folders) <= 1, f"expected one run folder, found {folders}"
     return folders[0] if folders else None
 

@@ -140,7 +140,7 @@ def test_show_prints_the_run_folder_on_one_line(cli: CliRunner, runs_dir: Path) 
     record.write_summary(ev.Finished(summary={"mass": 2.5}, time=1.0), {"mass": 2.5}, {"mass": 2.5})
     result = cli.invoke(app, ["show", str(record.path), "--headless"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1] == "status: finished after 1.0s"
+    assert "status: finished after 1.0s" in result.stdout.splitlines()
     assert len(str(record.path)) > 80  # longer than a pipe's 80 columns
     assert f"run folder: {record.path}" in result.stdout.splitlines()
 

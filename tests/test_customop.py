@@ -22,7 +22,7 @@ from labs.devices import gpu_names
 from labs.params import ParamError
 from labs.registry import get_lab
 from labs.runner import RunRequest
-from tests.support import run_cli
+from tests.support import run_cli, run_dirs
 from tui.app import make_app
 from tui.screens.run import RunScreen
 from tui.widgets.run_status import RunStatus
@@ -395,7 +395,7 @@ def test_an_op_that_segfaults_is_recorded_as_a_crash(tmp_path: Path, runs_dir: P
     assert code == 1
     failed = terminal(events)
     assert isinstance(failed, ev.Failed) and failed.kind == "crash" and "SIGSEGV" in failed.reason
-    (folder,) = list(runs_dir.iterdir())
+    (folder,) = run_dirs(runs_dir)
     assert json.loads((folder / "summary.json").read_text())["status"] == "failed"
 
 

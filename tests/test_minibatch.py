@@ -18,7 +18,7 @@ from labs.minibatch import cluster, data, projection
 from labs.minibatch.lab import MinibatchParams
 from labs.params import ParamError, build
 from labs.recording import RunRecord
-from tests.support import WAIT_S, alive, run_cli, start_cli, wait_until
+from tests.support import WAIT_S, alive, run_cli, run_dirs, start_cli, wait_until
 
 L2 = 0.01  # strong convexity: the multinomial logistic regression has one optimum
 
@@ -99,7 +99,7 @@ def test_the_sweep_reports_every_batch_size_in_a_table_a_chart_and_a_csv(runs_di
     assert all(len(points) == 3 for points in chart.series.values())
     by_epoch = last(events, ev.Chart, "loss vs epoch")
     assert isinstance(by_epoch, ev.Chart) and [x for x, _ in by_epoch.series["b=64"]] == [0, 1, 2]
-    (folder,) = list(runs_dir.iterdir())
+    (folder,) = run_dirs(runs_dir)
     with (folder / "artifacts" / "batch-sizes.csv").open() as f:
         rows = list(csv.reader(f))
     assert rows[0][0] == "batch" and [r[0] for r in rows[1:]] == ["1", "64", "full"]
@@ -139,7 +139,7 @@ def test_two_workers_on_localhost_equal_one_process(runs_dir: Path) -> None:
     joined = [e.message for e in events if isinstance(e, ev.Log) and "joined" in e.message]
     assert sorted(joined) == ["worker 0 joined: 2 replicas in sync", "worker 1 joined: 2 replicas in sync"]
     assert terminal(events).summary["max_weight_difference"] < 1e-5  # type: ignore[union-attr]
-    (folder,) = list(runs_dir.iterdir())
+    (folder,) = run_dirs(runs_dir)
     spec = cluster.read(folder / "cluster.json")
     hosts = {address.rsplit(":", 1)[0] for address in spec.workers}
     assert hosts == {"127.0.0.1"} and len(set(spec.workers)) == 2
@@ -206,7 +206,7 @@ def test_local_workers_listen_only_on_a_loopback_of_their_own(runs_dir: Path) ->
         if any(m.startswith("no private network") for m in logs):
             pytest.skip(next(m for m in logs if m.startswith("no private network")))
         assert any(m.startswith("the workers share a private network") for m in logs)
-        (folder,) = list(runs_dir.iterdir())
+        (folder,) = run_dirs(runs_dir)
         ports = {int(a.rsplit(":", 1)[1]) for a in cluster.read(folder / "cluster.json").workers}
         ours = os.readlink("/proc/self/ns/net")
         host = _listening_ports([Path("/proc/self/net/tcp"), Path("/proc/self/net/tcp6")])

@@ -10,7 +10,7 @@ from labs import events as ev
 from labs.recording import RunRecord, list_runs
 from labs.runner import Run
 from tests.recorded import make_recorded_run
-from tests.support import metric_lines, only_run_dir, run_cli, start_cli, wait_until
+from tests.support import metric_lines, only_run_dir, run_cli, run_dirs, start_cli, wait_until
 from tui.headless import _Viewer
 
 SLOW = "tests.fixture_labs:SLOW"
@@ -85,7 +85,7 @@ def test_sigterm_cancels_a_foreground_run_and_a_hang_up_leaves_it_going(runs_dir
     assert RunRecord(run_dir).summary["status"] == "cancelled"
 
     hung = start_cli("run", SLOW, "--headless", "--device", "cpu")
-    second = wait_until(lambda: [p for p in runs_dir.iterdir() if p != run_dir], "the second run")[0]
+    second = wait_until(lambda: [p for p in run_dirs(runs_dir) if p != run_dir], "the second run")[0]
     wait_until(lambda: metric_lines(second), "a metric")
     hung.send_signal(signal.SIGHUP)  # the terminal went away
     out, err = hung.communicate(timeout=30)

@@ -603,6 +603,8 @@ async def test_a_chart_and_a_table_are_views_the_arrows_scroll(tmp_path: Path) -
         await pilot.press("right", "right", "right", "right")
         assert table.max_scroll_x > 0 and table.scroll_x > 0  # the last columns come into view
         await pilot.press("f")
+        assert screen.view == "parameters"
+        await pilot.press("f")
         assert screen.view == "loss vs time"
 
 

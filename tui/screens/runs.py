@@ -27,7 +27,7 @@ from tui.screens.compare import CompareScreen
 REFRESH_S = 1.0
 SHOWN = 500  # ended runs on the board, newest first: the rest are a `meetup-lab runs --all` away
 BAR_CELLS = 10
-COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric", "label")
+COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric", "label", "changed")
 
 
 def progress_bar(row: RunRow) -> str:
@@ -49,6 +49,7 @@ def cells(row: RunRow, marked: bool = False) -> tuple[str, ...]:
         row.device,
         row.key_metric,
         row.label,
+        row.changed,  # the parameters it was given other than the lab's defaults
     )
 
 
