@@ -71,6 +71,13 @@ def test_params_pde(cli: CliRunner) -> None:
     assert boundary.endswith("one of fixed, periodic")
 
 
+def test_params_line_up_under_the_longest_name(cli: CliRunner) -> None:
+    lines = cli.invoke(app, ["params", "minibatch"]).stdout.splitlines()
+    names, helps = lines[::2], lines[1::2]
+    assert len({line.index(" default ") for line in names}) == 1  # experiment_examples is the longest
+    assert len({len(line) - len(line.lstrip()) for line in helps}) == 1
+
+
 def test_params_of_a_lab_given_as_module_and_name(cli: CliRunner) -> None:
     result = cli.invoke(app, ["params", "tests.fixture_labs:SEGFAULT"])
     assert result.exit_code == 0, result.output

@@ -11,6 +11,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select
 
+from labs.png import write_heatmap_png
 from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
 from labs.runner import Run, RunRequest
@@ -217,6 +218,17 @@ async def test_snapshot_key_saves_the_heatmap_png(tmp_path: Path) -> None:
         await pilot.press("s")
         png = record.path / "artifacts" / "snapshot-u-400.png"
         assert png.read_bytes().startswith(b"\x89PNG")
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen) and screen.frame is not None
+        heatmap = screen.query_one(Heatmap)
+        default = heatmap.cmap
+        await pilot.press("m", "s")  # another colour map: the picture is saved as the screen shows it
+        assert heatmap.cmap != default
+        shown = write_heatmap_png(tmp_path / "shown.png", screen.frame.data, heatmap.cmap)
+        assert png.read_bytes() == shown.read_bytes()
+        assert (
+            png.read_bytes() != write_heatmap_png(tmp_path / "d.png", screen.frame.data, default).read_bytes()
+        )
 
 
 async def test_theme_key_cycles_and_is_remembered(tmp_path: Path) -> None:

@@ -87,9 +87,11 @@ def params(lab: Annotated[str, typer.Argument(help="The lab's name.")]) -> None:
     """List a lab's parameters with their defaults and valid values."""
     specs = _lab(lab).specs
     width = max([10, *(len(spec.default_text) for spec in specs)])
+    names = max([14, *(len(spec.name) for spec in specs)])  # the longest name sets the columns
     for spec in specs:
-        typer.echo(f"{spec.name:<14} {spec.type_name:<7} default {spec.default_text:<{width}} {spec.allowed}")
-        typer.echo(f"{'':<14} {spec.help}")
+        default = f"default {spec.default_text:<{width}}"
+        typer.echo(f"{spec.name:<{names}} {spec.type_name:<7} {default} {spec.allowed}")
+        typer.echo(f"{'':<{names}} {spec.help}")
 
 
 @app.command()

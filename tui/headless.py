@@ -187,11 +187,11 @@ def _live(viewer: _Viewer, out: TextIO) -> None:
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[steps]}"),
         TextColumn("{task.fields[clock]}"),
         console=console,
     )
-    task = progress.add_task(viewer.run.run_id, total=None, clock="")
+    task = progress.add_task(viewer.run.run_id, total=None, clock="", steps="")
     state = RunState()
     heat_rows = max(6, min(20, console.size.height - 12))
 
@@ -201,7 +201,8 @@ def _live(viewer: _Viewer, out: TextIO) -> None:
             line += f"  ETA {clock(state.eta)}"
         if state.stage is not None:
             line += f"  {state.stage} {state.stage_time:.1f} s"
-        progress.update(task, total=state.total, completed=state.step, clock=line)
+        steps = f"{state.step}/{state.total}" if state.total else str(state.step)  # no total: no "/None"
+        progress.update(task, total=state.total, completed=state.step, clock=line, steps=steps)
         parts: list[Any] = [progress, _metrics_table(state.metrics)]
         frame = next((v for v in state.views.values() if isinstance(v, ev.Frame)), None)
         if frame is not None:  # a lab with several views: follow the first

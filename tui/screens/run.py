@@ -9,6 +9,7 @@ screen (Escape, quitting) leaves the run going.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -33,7 +34,6 @@ from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
 from labs.state import RunState
-from themes.colormaps import default_cmap
 from tui.messages import OpenForm, ReplayEnded, RunEvent
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.heatmap import Heatmap
@@ -396,10 +396,12 @@ class RunScreen(Screen[None]):
             self.notify("No heatmap to save yet.", severity="warning")
             return
         folder = self.record.path / "artifacts"
-        path = folder / f"snapshot-{self.frame.name}-{self.frame.step}.png"
+        name = re.sub(r"[^\w.-]+", "-", self.frame.name)  # "escape count": no space in a file name
+        path = folder / f"snapshot-{name}-{self.frame.step}.png"
         try:
             folder.mkdir(exist_ok=True)
-            write_heatmap_png(path, self.frame.data, default_cmap(self.frame.signed), self.frame.signed)
+            # In the colour map on screen (m chooses it), not the frame's default.
+            write_heatmap_png(path, self.frame.data, self.query_one(Heatmap).cmap, self.frame.signed)
         except OSError as exc:
             self.notify(f"Cannot save the heatmap: {exc}", severity="error")
             return
