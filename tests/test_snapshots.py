@@ -38,9 +38,16 @@ def _app(tmp_path: Path, theme: str, **kwargs: object) -> MeetupLabApp:
 
 
 async def _replayed(pilot: Pilot) -> None:
+    """Until the replay has ended on screen and the screen has been laid out after it."""
     await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    for _ in range(200):
+        if getattr(pilot.app.screen, "ended", True):
+            break
+        await pilot.pause(0.05)
+    # Real time, not only an empty message queue: a label updated last is laid out on the
+    # next refresh, and a screenshot taken before it shows the new text at the old size.
+    for _ in range(3):
+        await pilot.pause(0.1)
 
 
 class TestMenu:
@@ -79,7 +86,7 @@ class TestSweepReplay:
         async def table(pilot: Pilot) -> None:
             await _replayed(pilot)
             await pilot.press("f")
-            await pilot.pause()
+            await pilot.pause(0.1)
 
         app = _app(tmp_path, theme, replay=make_recorded_sweep(tmp_path / "runs"))
         assert snap_compare(app, terminal_size=size, run_before=table)
