@@ -14,6 +14,9 @@ class RunStatus(Vertical):
     DEFAULT_CSS = """
     RunStatus { height: auto; }
     RunStatus ProgressBar { width: 1fr; }
+    /* The panel's width, not the text's: a line that grows ("finished" → "finished  0:05")
+       is never drawn clipped at the width of the one before while the layout catches up. */
+    RunStatus #status-line { width: 1fr; }
     """
 
     def __init__(self) -> None:
