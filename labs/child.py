@@ -37,6 +37,7 @@ from labs.tensorboard import ScalarWriter
 # Once its supervisor is gone, a run that has not stopped by itself within this
 # long records itself interrupted and exits: a run nobody can cancel must not go on.
 ORPHAN_GRACE_S = 1.5
+RUN_NICENESS = 10
 
 
 class Emitter:
@@ -128,8 +129,15 @@ class Control:
     A paused run holds between events, so a lab needs no code of its own for it.
     """
 
-    def __init__(self, emit: Callable[[ev.Event], object], on_orphaned: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        emit: Callable[[ev.Event], object],
+        on_orphaned: Callable[[], None],
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        """``params``: the run's own values, from which the first change of each is logged."""
         self.stop = threading.Event()
+        self._params = params or {}
         self.orphaned = False
         self._emit = emit
         self._on_orphaned = on_orphaned
@@ -179,9 +187,9 @@ class Control:
         except ValueError:
             print(f"ignored a malformed tuning command: set {assignment}", file=sys.stderr, flush=True)
             return
-        before = self.tuning.get(name)
+        before = self.tuning.get(name, self._params.get(name))
         self.tuning[name] = number
-        was = "" if before is None else f"{before:g} → "
+        was = f"{before:g} → " if isinstance(before, int | float) else ""
         self._emit(ev.Log(f"{name}: {was}{number:g}"))
 
     def hold_while_paused(self) -> None:
@@ -299,7 +307,7 @@ def run(record: RunRecord, warm: bool) -> None:
         if emitter.finish(ev.Interrupted(reason=ORPHANED, log_tail=record.log_tail()), {}):
             _exit(0)
 
-    control = Control(emitter.emit, end_orphan)
+    control = Control(emitter.emit, end_orphan, meta.get("params"))
     emitter.on_write_error = control.stop.set
     control.start()
     ctx = RunContext(record.path, meta["seed"], meta["device"], control.stop, control.tuning)
@@ -371,6 +379,10 @@ def main() -> None:
 
 def _main() -> None:
     _output_to_log()
+    # Below the viewers' priority: on a machine whose cores the run fills, the app (and a
+    # shell) still answer keys at once, while the run takes every cycle they leave. Its
+    # threads, TensorFlow's pools and the workers it starts inherit it.
+    os.nice(RUN_NICENESS)
     warm = sys.argv[1] == "--spare"
     if warm:
         _import_tensorflow()

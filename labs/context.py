@@ -86,10 +86,22 @@ class RunContext:
         signed: bool = False,
         points: np.ndarray | None = None,
         contour: float | None = None,
+        caption: str = "",
+        labels: tuple[tuple[float, float, str], ...] = (),
     ) -> Frame:
-        """A frame for the live view, block-averaged to at most FRAME_SIDE cells a side."""
+        """A frame for the live view, block-averaged to at most FRAME_SIDE cells a side
+        (points and labels are placed in fractions of the field: they need no change)."""
         data = downsample(field2d, FRAME_SIDE)
-        return Frame(name=name, step=step, data=data, signed=signed, points=points, contour=contour)
+        return Frame(
+            name=name,
+            step=step,
+            data=data,
+            signed=signed,
+            points=points,
+            contour=contour,
+            caption=caption,
+            labels=labels,
+        )
 
     def save_array(self, name: str, array: np.ndarray, description: str) -> Artifact:
         path = self.artifacts_dir / f"{name}.npy"

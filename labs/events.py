@@ -51,6 +51,12 @@ class Frame:
     ``points`` are markers drawn over it, one row (x, y, class) each, x and y
     from 0 to 1 across and down the field; ``contour`` asks for the line where
     the field crosses that value (a decision boundary, say).
+
+    ``caption`` says in words what the rows and columns are, where the name
+    cannot ("rows: true digit 0-9, columns: predicted digit 0-9"); ``labels``
+    are short texts written over the field, (x, y, text) placed as points are:
+    the digit of each tile of a mosaic. Both are left out of the JSON form
+    when empty, and a record without them reads as empty.
     """
 
     name: str
@@ -59,6 +65,8 @@ class Frame:
     signed: bool = False
     points: np.ndarray | None = None
     contour: float | None = None
+    caption: str = ""
+    labels: tuple[tuple[float, float, str], ...] = ()
     time: float = 0.0
 
 
@@ -268,6 +276,10 @@ def to_dict(event: Event) -> dict[str, Any]:
             obj["points"] = _encode_points(event.points)
         if event.contour is not None:
             obj["contour"] = event.contour
+        if event.caption:
+            obj["caption"] = event.caption
+        if event.labels:
+            obj["labels"] = [list(label) for label in event.labels]
         return obj
     return {"type": _NAMES[type(event)], **asdict(event)}
 
@@ -321,6 +333,8 @@ def _build(obj: dict[str, Any]) -> Event:
         obj["data"] = np.frombuffer(raw, dtype=dtype).reshape(shape).astype(np.float32)
         if "points" in obj:
             obj["points"] = _decode_points(obj["points"])
+        if "labels" in obj:
+            obj["labels"] = tuple(tuple(label) for label in obj["labels"])
     if cls is Metric:
         # A value that was not finite is written as null (strict JSON): it is left out.
         obj["values"] = {k: v for k, v in obj["values"].items() if v is not None}

@@ -15,7 +15,7 @@ from labs import events as ev
 View = ev.Frame | ev.Chart | ev.Table
 # The ETA comes from the rate over the last RATE_WINDOW_S seconds of progress: a run's
 # start-up (TensorFlow, compiling) and an earlier, slower phase do not count.
-RATE_WINDOW_S = 30.0
+RATE_WINDOW_S = 10.0
 ENDED = tuple(ev.STATUS.values())
 
 
@@ -62,6 +62,8 @@ class RunState:
     step: int = 0
     total: int | None = None
     elapsed: float = 0.0
+    paused_s: float = 0.0  # of the elapsed time, how long the run has been held (paused)
+    paused_since: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)  # the latest value of every metric
     views: dict[str, View] = field(default_factory=dict)  # the latest of each name, in first-seen order
     device_sample: ev.DeviceSample | None = None
@@ -114,6 +116,12 @@ class RunState:
             else:
                 self._first_result()
         elif isinstance(event, ev.Paused):
+            if event.held and self.paused_since is None:
+                self.paused_since = event.time
+            elif not event.held and self.paused_since is not None:
+                self.paused_s += event.time - self.paused_since
+                self.paused_since = None
+                self._progress.clear()  # the rate from here on: a pause is not slow progress
             if not self.ended:
                 self.status = "paused" if event.held else ("running" if self.stage is None else "starting")
         elif isinstance(event, ev.DeviceSample):
@@ -161,6 +169,13 @@ class RunState:
             [names] if isinstance(names, str) else list(names) if isinstance(names, list | tuple) else []
         )
         return next(((name, self.metrics[name]) for name in candidates if name in self.metrics), None)
+
+    @property
+    def running_time(self) -> float:
+        """Seconds the run has been going, less the time it has been held: the clock shown,
+        which stands still while the run is paused."""
+        held = self.paused_s + (self.elapsed - self.paused_since if self.paused_since is not None else 0.0)
+        return max(0.0, self.elapsed - held)
 
     @property
     def stage_time(self) -> float:

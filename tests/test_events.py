@@ -208,6 +208,27 @@ def test_frame_points_and_contour_round_trip() -> None:
     assert plain.points is None and plain.contour is None  # type: ignore[union-attr]
 
 
+def test_frame_caption_and_labels_round_trip_and_old_records_read_without_them() -> None:
+    labels = ((0.05, 0.05, "0"), (0.95, 0.95, "9"))
+    frame = ev.Frame(name="confusion", step=2, data=np.eye(2), caption="rows: true", labels=labels)
+    obj = json.loads(ev.to_json(frame))
+    assert obj["caption"] == "rows: true" and obj["labels"] == [[0.05, 0.05, "0"], [0.95, 0.95, "9"]]
+    back = ev.from_dict(obj)
+    assert isinstance(back, ev.Frame) and back.caption == "rows: true" and back.labels == labels
+    # A frame without them writes neither key, as records made before they existed hold none.
+    old = json.loads(ev.to_json(ev.Frame(name="u", step=0, data=np.zeros((2, 2)))))
+    assert "caption" not in old and "labels" not in old
+    plain = ev.from_dict(old)
+    assert isinstance(plain, ev.Frame) and plain.caption == "" and plain.labels == ()
+
+
+@pytest.mark.parametrize("labels", [[[0.5, 0.5]], [[0.5, "top", "0"]], [[0.5, 0.5, 7]], "0"])
+def test_frame_labels_of_the_wrong_form_are_refused(labels: object) -> None:
+    obj = {**json.loads(ev.to_json(ev.Frame(name="u", step=0, data=np.zeros((2, 2))))), "labels": labels}
+    with pytest.raises(ValueError, match="labels"):
+        ev.from_dict(obj)
+
+
 def test_with_time_stamps_a_copy() -> None:
     metric = ev.Metric(step=1, values={"a": 1.0})
     stamped = ev.with_time(metric, 2.5)

@@ -8,6 +8,7 @@ the reproducibility test, which runs the real CLI twice.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+from rich.console import Console
+from rich.text import Text
 from sklearn.linear_model import LogisticRegression
 
 from labs import events as ev
@@ -25,6 +28,7 @@ from labs.logreg.lab import LogregParams
 from labs.params import ParamError
 from labs.registry import get_lab
 from tests.support import drain, metric_lines, only_run_dir, run_cli
+from tui.heatmap_render import UPPER_HALF, HeatmapRenderable
 
 SEED = 3
 
@@ -160,6 +164,43 @@ def test_softmax_on_digits_beats_093_with_defaults(tmp_path: Path) -> None:
     assert weights.signed and weights.data.shape == (17, 44)  # 2 x 5 images of 8x8, 1-cell gaps
 
 
+def field_lines(frame: ev.Frame, height: int) -> list[str]:
+    """The frame's field as the headless view draws it in colour, one string a line: its
+    title, caption and colour bar left out, the half blocks' colours dropped."""
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=True, color_system="truecolor")
+    console.print(HeatmapRenderable(frame, height))
+    drawn = Text.from_ansi(out.getvalue()).plain.splitlines()
+    return [line for line in drawn if UPPER_HALF in line]
+
+
+def test_softmax_frames_say_which_digit_is_where(tmp_path: Path) -> None:
+    events, _ = run_mode(tmp_path, mode="softmax", epochs=1)
+    frames = {e.name: e for e in events if isinstance(e, ev.Frame)}  # the last of each
+    digits = [str(d) for d in range(10)]
+    confusion, weights = frames["confusion"], frames["weights"]
+    assert "rows: true digit" in confusion.caption and "columns: predicted" in confusion.caption
+    assert [text for _, _, text in confusion.labels] == digits
+    # Each digit on its diagonal cell: row d and column d of the 10x10 counts.
+    assert [(int(x * 10), int(y * 10)) for x, y, _ in confusion.labels] == [(d, d) for d in range(10)]
+    assert "0-4 on top, 5-9 below" in weights.caption
+    rows, cols = weights.data.shape
+    cell = (cols + 1) // 5  # an 8x8 image and its gap
+    for x, y, text in weights.labels:  # over the top left pixel of the digit's own image
+        assert divmod(int(text), 5) == (int(y * rows) // cell, int(x * cols) // cell)
+    recorded = ev.from_json(ev.to_json(confusion))
+    assert isinstance(recorded, ev.Frame)
+    assert recorded.caption == confusion.caption and recorded.labels == confusion.labels
+    # Drawn, the confusion matrix's lines read 0 to 9 down the diagonal...
+    lines = field_lines(confusion, 10)
+    assert [line.replace(UPPER_HALF, "") for line in lines] == digits
+    across = [line.index(d) for line, d in zip(lines, digits, strict=True)]
+    assert all(a < b for a, b in zip(across, across[1:], strict=False))
+    # ...and the weight images' top lines 0 to 4, then 5 to 9, left to right.
+    tile_rows = [line.replace(UPPER_HALF, "") for line in field_lines(weights, 12)]
+    assert [row for row in tile_rows if row] == ["01234", "56789"]
+
+
 def test_softmax_warns_when_accuracy_is_within_noise_of_a_constant_class(tmp_path: Path) -> None:
     # A rate this small leaves the weights near their start: close to chance.
     events, summary = run_mode(tmp_path, mode="softmax", learning_rate=1e-5, epochs=1)
@@ -269,7 +310,10 @@ def test_playground_takes_a_new_learning_rate_while_it_runs(tmp_path: Path) -> N
             ctx.tuning["learning_rate"] = 0.3  # what the run's control thread does on "set"
     rates = [e.values["learning_rate"] for e in seen if isinstance(e, ev.Metric)]
     assert rates == [0.03, 0.03, 0.3, 0.3]
-    assert any(isinstance(e, ev.Log) and e.message == "learning rate 0.03 → 0.3" for e in seen)
+    assert any(
+        isinstance(e, ev.Log) and e.message == "training at learning rate 0.3 from here (it was 0.03)"
+        for e in seen
+    )
 
 
 @pytest.mark.parametrize(

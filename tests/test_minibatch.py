@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from labs import events as ev
+from labs.compare import compare
 from labs.minibatch import cluster, data, projection
 from labs.minibatch.lab import MinibatchParams
 from labs.params import ParamError, build
@@ -113,6 +114,36 @@ def test_headless_prints_the_final_tables() -> None:
     header = next(i for i, line in enumerate(lines) if line.startswith("batch sizes"))
     assert lines[header + 1].split()[:2] == ["batch", "steps/epoch"]
     assert [lines[header + 2].split()[0], lines[header + 3].split()[0]] == ["8", "full"]
+
+
+def test_the_sweep_summary_names_the_best_batch_size_not_the_last(runs_dir: Path) -> None:
+    # Two epochs: 360 steps for batch 8, 24 for 128 and 2 for the full batch, which is
+    # trained last and ends furthest from the optimum.
+    sizes = ("--set", "batch_sizes=8,128,full", "--set", "epochs=2")
+    done = run_cli("run", "minibatch", "--headless", "--device", "cpu", *sizes, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (folder,) = run_dirs(runs_dir)
+    record = RunRecord(folder)
+    (table,) = record.tables()
+    loss_at, accuracy_at = table.columns.index("final loss"), table.columns.index("test accuracy")
+    winner = min(table.rows, key=lambda row: row[loss_at])  # type: ignore[arg-type, return-value]
+    assert winner[0] == "8" and table.rows[-1][0] == "full"
+    summary = record.summary
+    assert summary is not None
+    result = summary["result"]
+    assert result["best_batch"] == "8" and "loss" not in result  # no last size's loss posing as the run's
+    assert round(result["best_loss"], 5) == winner[loss_at]
+    assert round(result["best_test_accuracy"], 4) == winner[accuracy_at]
+    assert ["best_batch", "8"] in [line.split() for line in done.stdout.splitlines()]  # the printed summary
+    # The metrics end with the best beside the last size's own, which the run screen shows too.
+    metrics = summary["metrics"]
+    assert metrics["best_batch"] == 8 and metrics["best_loss"] == result["best_loss"]
+    assert metrics["batch"] == data.train_size("digits", 0) and metrics["loss"] > metrics["best_loss"]
+    assert summary["key_metric"] == {"best_loss": result["best_loss"]}
+    comparison = compare([record])
+    assert comparison.metric == "best_loss" and comparison.goal == "min"
+    assert comparison.rows[0].final == [result["best_loss"]]
+    assert "metric: best_loss (lowest best)" in run_cli("compare", record.run_id).stdout
 
 
 def test_mirrored_over_two_logical_cpus_equals_one_device() -> None:

@@ -79,6 +79,22 @@ def test_eta_forgets_a_slower_phase_outside_its_window() -> None:
     assert state.rate == pytest.approx(2.0)
 
 
+def test_the_clock_stands_still_while_paused_and_the_pause_is_not_slow_progress() -> None:
+    state = RunState.of(
+        [STARTED, ev.Metric(step=0, values={}, time=1.0), ev.Metric(step=10, values={}, time=2.0)]
+    )
+    assert state.running_time == 2.0
+    state.apply(ev.Paused(held=True, time=3.0))
+    state.apply(ev.DeviceSample(None, 700.0, None, None, time=60.0))  # samples go on while held
+    assert state.elapsed == 60.0 and state.running_time == 3.0
+    state.apply(ev.Paused(held=False, time=63.0))
+    state.apply(ev.Metric(step=20, values={}, time=64.0))
+    state.apply(ev.Metric(step=30, values={}, time=65.0))
+    assert state.running_time == 5.0
+    # 10 steps a second since it resumed, not 20 steps over the minute with the pause in it.
+    assert state.rate == pytest.approx(10.0) and state.eta == pytest.approx(7.0)
+
+
 def test_the_latest_view_of_each_name_in_first_seen_order() -> None:
     a1 = ev.Frame("weights", 1, np.zeros((2, 2), np.float32))
     b = ev.Table("sizes", ("b",), ((1,),))

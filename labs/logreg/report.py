@@ -14,8 +14,10 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def retune(tuning: dict[str, float], rate: float) -> tuple[float, str | None]:
     """The learning rate to use now (the user may have set one while the run goes), and a
-    line saying so when it changed."""
+    line saying so when it changed. The line names the rate trained at until now, not the
+    last one asked for: two keys between epochs (0.1 → 0.03 → 0.01) are one change here,
+    and each key's own line ("learning_rate: 0.03 → 0.01") is logged as it arrives."""
     wanted = tuning.get("learning_rate", rate)
     if wanted == rate:
         return rate, None
-    return wanted, f"learning rate {rate:g} → {wanted:g}"
+    return wanted, f"training at learning rate {wanted:g} from here (it was {rate:g})"

@@ -22,18 +22,43 @@ if TYPE_CHECKING:
     from labs.logreg.lab import LogregParams
 
 CLASSES = 10
+PER_ROW = 5  # weight images a row of the mosaic: two rows of five
+CONFUSION_CAPTION = "rows: true digit 0-9, columns: predicted 0-9, each digit on its diagonal cell"
+# Each label sits on the cell where true and predicted are that digit: it names its row and column.
+CONFUSION_LABELS = tuple(((d + 0.5) / CLASSES, (d + 0.5) / CLASSES, str(d)) for d in range(CLASSES))
+
+
+def _tile_corner(digit: int, side: int) -> tuple[int, int]:
+    """The (row, column) of the top left pixel of ``digit``'s image in the mosaic."""
+    row, col = divmod(digit, PER_ROW)
+    return row * (side + 1), col * (side + 1)
+
+
+def mosaic_shape(side: int) -> tuple[int, int]:
+    cell = side + 1
+    return CLASSES // PER_ROW * cell - 1, PER_ROW * cell - 1
 
 
 def weight_mosaic(kernel: np.ndarray, side: int) -> np.ndarray:
     """The ten weight columns as side x side images, two rows of five with one-cell gaps of 0."""
-    cell = side + 1
-    mosaic = np.zeros((2 * cell - 1, 5 * cell - 1), np.float32)
+    mosaic = np.zeros(mosaic_shape(side), np.float32)
     for digit in range(CLASSES):
-        row, col = divmod(digit, 5)
-        mosaic[row * cell : row * cell + side, col * cell : col * cell + side] = kernel[:, digit].reshape(
-            side, side
-        )
+        top, left = _tile_corner(digit, side)
+        mosaic[top : top + side, left : left + side] = kernel[:, digit].reshape(side, side)
     return mosaic
+
+
+def mosaic_labels(side: int) -> tuple[tuple[float, float, str], ...]:
+    """Each image's digit over its top left pixel, placed in fractions of the mosaic as labels
+    are. That pixel is blank in every image (the 8x8 digits' and MNIST's), so its weight
+    never moves from its start: the label hides nothing learned."""
+    height, width = mosaic_shape(side)
+    corners = [(digit, *_tile_corner(digit, side)) for digit in range(CLASSES)]
+    return tuple(((left + 0.5) / width, (top + 0.5) / height, str(d)) for d, top, left in corners)
+
+
+def weights_caption(side: int) -> str:
+    return f"W as {side}x{side} images: digits 0-4 on top, 5-9 below, each labelled"
 
 
 def confusion(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -88,8 +113,21 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
         train.check_finite(values["train_loss"], done)
         yield ev.Metric(step=done, values=values)
         kernel = model.layers[-1].kernel.numpy()
-        yield ctx.frame("weights", done, weight_mosaic(kernel, digits.side), signed=True)
-        yield ctx.frame("confusion", done, confusion(digits.y_test, predicted))
+        yield ctx.frame(
+            "weights",
+            done,
+            weight_mosaic(kernel, digits.side),
+            signed=True,
+            caption=weights_caption(digits.side),
+            labels=mosaic_labels(digits.side),
+        )
+        yield ctx.frame(
+            "confusion",
+            done,
+            confusion(digits.y_test, predicted),
+            caption=CONFUSION_CAPTION,
+            labels=CONFUSION_LABELS,
+        )
         if ctx.cancelled:
             break
     if (warning := chance_warning(values["test_accuracy"], digits.y_test)) is not None:

@@ -140,7 +140,9 @@ LAB = Lab(
     "and worker processes, timed and projected",
     params_cls=MinibatchParams,
     run="labs.minibatch.lab:run",
-    key_metric=("examples_per_s", "loss"),
+    # batch-sweep: the best batch size's loss (its examples_per_s is only the last size's);
+    # the timed experiments: their throughput.
+    key_metric=("best_loss", "examples_per_s", "loss"),
     steps=total_steps,
     charts=("loss", "examples_per_s"),
     before_tensorflow=before_tensorflow,
