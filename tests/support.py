@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from labs import events as ev
@@ -187,3 +190,20 @@ def drain(steps: Generator[ev.Event, None, dict[str, Any]]) -> tuple[list[ev.Eve
             events.append(next(steps))
         except StopIteration as done:
             return events, done.value
+
+
+def read_png(path: Path) -> Any:
+    """The HxWx3 pixels of a PNG as written by ``labs.png`` (8-bit RGB, no filtering)."""
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    chunks, at = {}, 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        tag = data[at + 4 : at + 8]
+        chunks[tag] = chunks.get(tag, b"") + data[at + 8 : at + 8 + length]
+        at += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour) == (8, 2)
+    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), np.uint8).reshape(height, 1 + 3 * width)
+    assert (raw[:, 0] == 0).all()  # no scanline filter
+    return raw[:, 1:].reshape(height, width, 3)

@@ -10,7 +10,9 @@ import struct
 import subprocess
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import pyte
 
 
 class Terminal:
@@ -30,7 +32,11 @@ class Terminal:
             preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
         )
         os.close(slave)
-        self.output = b""
+        self.output = bytearray()  # appended to in place: a busy screen draws megabytes
+        # What the terminal shows, as a terminal emulator keeps it (for what a stream of
+        # redraws cannot tell: that a screen has gone).
+        self.screen = pyte.Screen(cols, rows)
+        self._stream = pyte.ByteStream(self.screen)
 
     def _read(self, timeout: float) -> bool:
         """Read what is there within ``timeout``; False once the terminal is closed."""
@@ -42,11 +48,24 @@ class Terminal:
         except OSError:  # EIO: the program has exited and the terminal is gone
             return False
         self.output += chunk
+        self._stream.feed(chunk)
         return bool(chunk)
 
-    def wait_for(self, text: str, timeout: float = 90) -> None:
+    def shows(self) -> str:
+        """The text on the screen now, line by line."""
+        return "\n".join(self.screen.display)
+
+    def wait_until(self, condition: Callable[[str], bool], timeout: float = 90) -> None:
+        """Wait until the screen's text meets ``condition``."""
         deadline = time.monotonic() + timeout
-        while text.encode() not in self.output:
+        while not condition(self.shows()):
+            if time.monotonic() > deadline or not self._read(0.2):
+                raise AssertionError(f"the screen did not change as expected; it shows:\n{self.shows()}")
+
+    def wait_for(self, text: str, timeout: float = 90, since: int = 0) -> None:
+        """Wait until ``text`` has been drawn, after the first ``since`` bytes of output."""
+        deadline = time.monotonic() + timeout
+        while self.output.find(text.encode(), since) < 0:
             if time.monotonic() > deadline or not self._read(0.2):
                 tail = self.output[-2000:].decode("utf-8", "replace")
                 raise AssertionError(f"{text!r} did not appear on the terminal; last output:\n{tail}")

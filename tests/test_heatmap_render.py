@@ -79,10 +79,23 @@ def test_points_and_the_contour_are_drawn_over_their_cells() -> None:
     assert ascii_rows[0][0] == "x" and ascii_rows[7][14] == "o"
 
 
+def test_labels_are_written_over_the_field_from_where_they_are_placed() -> None:
+    field = np.zeros((8, 8))
+    field[:, 4:] = 1.0
+    labels = ((0.0, 0.0, "7"), (0.55, 0.9, "12"), (0.9, 0.5, "wide"))  # the last runs off the edge
+    rows = [_text(line) for line in render_lines(field, 8, 4, "viridis", (0.0, 1.0), labels=labels)]
+    assert rows == ["7▀▀▀▀▀▀▀", "▀▀▀▀▀▀▀▀", "▀▀▀▀▀▀▀w", "▀▀▀▀12▀▀"]
+    # Without colour a data column is two characters wide: the label starts at its first.
+    ascii_rows = [
+        _text(line) for line in render_lines(field, 16, 8, "viridis", (0.0, 1.0), False, labels=labels)
+    ]
+    assert ascii_rows[0][0] == "7" and ascii_rows[7][8:10] == "12" and ascii_rows[4][14:] == "wi"
+
+
 def test_a_frame_without_markers_is_drawn_as_before() -> None:
     field = np.random.default_rng(2).random((10, 10))
     plain = render_lines(field, 10, 5, "viridis", (0.0, 1.0))
-    assert render_lines(field, 10, 5, "viridis", (0.0, 1.0), points=None, contour=None) == plain
+    assert render_lines(field, 10, 5, "viridis", (0.0, 1.0), points=None, contour=None, labels=()) == plain
 
 
 def test_pictures_are_drawn_in_their_own_colours() -> None:
@@ -96,3 +109,16 @@ def test_pictures_are_drawn_in_their_own_colours() -> None:
     # Without colour the ramp reads luminance: red (0.30) is lighter than blue (0.11).
     ascii_lines = [_text(line) for line in render_lines(picture, 4, 4, "viridis", (0.0, 1.0), False)]
     assert ASCII_RAMP.index(ascii_lines[0][0]) > ASCII_RAMP.index(ascii_lines[3][0])
+
+
+def test_no_color_keeps_a_signed_fields_sign_in_its_characters() -> None:
+    """A diverging map's sign, with no colour, is in the ramp: from the most negative value
+    to the most positive the characters climb it, zero in the middle; the bar names the range."""
+    field = np.array([[-1.0, -0.5, 0.0, 0.5, 1.0]])
+    (row,) = render_lines(field, 10, 1, "coolwarm", (-1.0, 1.0), colour=False)
+    drawn = "".join(segment.text for segment in row)[::2]  # two characters a cell without colour
+    levels = [ASCII_RAMP.index(char) for char in drawn]
+    assert levels == sorted(levels) and levels[0] == 0 and levels[-1] == len(ASCII_RAMP) - 1
+    assert 0 < levels[2] < len(ASCII_RAMP) - 1
+    bar = "".join(segment.text for segment in colour_bar(40, "coolwarm", (-1.0, 1.0), colour=False))
+    assert bar.split()[0] == "-1" and bar.split()[-1] == "1"

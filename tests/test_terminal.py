@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,8 @@ from labs.recording import list_runs
 from tests.recorded import RUN_ID, make_recorded_run
 from tests.support import MEETUP_LAB, cli_env, metric_lines, only_run_dir, start_cli, wait_until
 from tests.terminal import Terminal
+from tui.headless import LOG_ROOM
+from tui.heatmap_render import UPPER_HALF
 
 
 @pytest.fixture
@@ -98,3 +102,32 @@ def test_a_run_outlives_the_app_in_its_terminal_and_a_new_viewer_attaches(
     assert len(metric_lines(run_dir)) > seen  # it computed on after the app went
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["result"]["steps"] == 300000
+
+
+def _last_field(output: bytes, title: str) -> list[str]:
+    """The lines of the last frame the live view drew (its final state), control sequences
+    taken out: from its title to its colour bar, each line with whatever is beside it."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode("utf-8", "replace"))
+    drawn = re.split(r"[\r\n]+", text[text.rindex(title) :])
+    field = list(itertools.takewhile(lambda line: UPPER_HALF in line, drawn[1:]))
+    assert drawn[len(field) + 1].startswith("0"), drawn[: len(field) + 2]  # the colour bar: 0 to max
+    return field
+
+
+@pytest.mark.parametrize(("columns", "lines"), [(80, 24), (80, 60)])
+def test_headless_heatmap_fills_the_terminal_it_can_and_keeps_its_aspect(
+    terminals: list[Terminal], columns: int, lines: int
+) -> None:
+    args = ["run", "pde", "--headless", "--device", "cpu", "--set", "grid=32", "--set", "steps=200"]
+    terminal = Terminal([str(MEETUP_LAB), *args], cli_env(TERM="xterm-256color", NO_COLOR=""), columns, lines)
+    terminals.append(terminal)
+    assert terminal.wait_exit(timeout=90) == 0
+    field = _last_field(bytes(terminal.output), "u @ 200")
+    width = max(line.count(UPPER_HALF) for line in field)
+    assert width == 2 * len(field)  # a square grid, half blocks: two data rows a line
+    if lines == 24:
+        # Low: as tall as the screen allows, the log's lines, the progress line, the title and
+        # the colour bar aside (the metrics go beside it); the old fixed size was 24 wide.
+        assert len(field) == lines - LOG_ROOM - 3 and width > 24
+    else:
+        assert width == columns  # tall: the whole width

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from rich.console import Console
+from textual.binding import Binding
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Label, Select
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Label, Select, Static
 
-from labs.png import write_heatmap_png
+from labs import events as ev
 from labs.recording import RunRecord, list_runs
 from labs.registry import get_lab
 from labs.runner import Run, RunRequest
@@ -23,6 +31,9 @@ from tests.recorded import (
     make_recorded_run,
     make_recorded_sweep,
 )
+from tests.support import read_png
+from themes.colormaps import COLORMAPS
+from tui import keys
 from tui.app import MeetupLabApp, make_app
 from tui.screens.choice import ChoiceScreen
 from tui.screens.compare import CompareScreen
@@ -32,6 +43,8 @@ from tui.screens.menu import MenuScreen
 from tui.screens.run import RunScreen
 from tui.screens.runs import RunsScreen
 from tui.widgets.heatmap import Heatmap
+from tui.widgets.lab_list import LabList
+from tui.widgets.metric_charts import MetricCharts
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.param_field import ParamField
 from tui.widgets.run_status import RunStatus
@@ -134,10 +147,10 @@ async def test_escape_leaves_a_run_going_and_the_board_reattaches_and_cancels_it
         assert [table.get_row_at(i)[2] for i in range(2)] == ["running", "running"]
         assert table.get_row_at(1)[:2] == [info.run_id, "pde"]  # newest first
         await pilot.press("down")
-        first = str(table.get_row_at(1)[3])
+        first = str(table.get_row_at(1)[5])  # its progress
 
         # The board follows the run as it goes: its progress cell changes by itself.
-        await _wait_for(pilot, lambda: str(table.get_row_at(1)[3]) != first, "the board to move")
+        await _wait_for(pilot, lambda: str(table.get_row_at(1)[5]) != first, "the board to move")
         await pilot.press("enter")  # attach
         attached = pilot.app.screen
         assert isinstance(attached, RunScreen) and attached is not screen
@@ -154,6 +167,10 @@ async def test_escape_leaves_a_run_going_and_the_board_reattaches_and_cancels_it
         await _wait_for(pilot, lambda: RunRecord(info.path).status() == "cancelled", "the cancel")
         await _wait_for(pilot, lambda: table.get_row_at(1)[2] == "cancelled", "the board to say so")
         assert table.get_row_at(0)[2] == "running"  # the other run goes on
+        # The footer follows the chosen run: an ended one cannot be cancelled, a live one can.
+        await _wait_for(pilot, lambda: "Cancel" not in offered(board), "the board's keys for an ended run")
+        await pilot.press("up")
+        assert table.cursor_row == 0 and "Cancel" in offered(board)
 
 
 async def test_cancel_a_running_run(tmp_path: Path) -> None:
@@ -221,14 +238,23 @@ async def test_snapshot_key_saves_the_heatmap_png(tmp_path: Path) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, RunScreen) and screen.frame is not None
         heatmap = screen.query_one(Heatmap)
+        data = screen.frame.data
+        picture = read_png(png)
+        scale = picture.shape[1] // data.shape[1]
+        assert max(picture.shape[:2]) >= 640 and picture.shape[1] == scale * data.shape[1]  # worth keeping
+        vmin, vmax = heatmap.value_range()
+        colours = COLORMAPS[heatmap.cmap]
+        # Each cell a block of pixels, in the colour the screen gives it; the colour bar below.
+        hottest = np.unravel_index(np.argmax(data), data.shape)
+        assert (picture[hottest[0] * scale, hottest[1] * scale] == colours[-1]).all()
+        bar = picture[data.shape[0] * scale + 8]
+        assert (bar[0] == colours[0]).all() and (bar[-1] == colours[-1]).all()
         default = heatmap.cmap
-        await pilot.press("m", "s")  # another colour map: the picture is saved as the screen shows it
-        assert heatmap.cmap != default
-        shown = write_heatmap_png(tmp_path / "shown.png", screen.frame.data, heatmap.cmap)
-        assert png.read_bytes() == shown.read_bytes()
-        assert (
-            png.read_bytes() != write_heatmap_png(tmp_path / "d.png", screen.frame.data, default).read_bytes()
-        )
+        await pilot.press("m", "v", "v", "s")  # another colour map, the symmetric range: as shown
+        assert heatmap.cmap != default and heatmap.range_mode == "symmetric"
+        again = read_png(png)
+        assert (again[: data.shape[0] * scale] != picture[: data.shape[0] * scale]).any()
+        assert (again[data.shape[0] * scale + 8][-1] == COLORMAPS[heatmap.cmap][-1]).all()
 
 
 async def test_theme_key_cycles_and_is_remembered(tmp_path: Path) -> None:
@@ -241,12 +267,61 @@ async def test_theme_key_cycles_and_is_remembered(tmp_path: Path) -> None:
         assert pilot.app.theme == "meetup-light"
 
 
+def offered(screen: Screen[Any]) -> set[str]:
+    """The footer's words: the keys the screen offers now."""
+    return {active.binding.description for active in screen.active_bindings.values() if active.binding.show}
+
+
+async def test_the_board_at_80_columns_shows_each_runs_time_and_key_metric(tmp_path: Path) -> None:
+    make_recorded_run(tmp_path / "runs")
+    async with _app(tmp_path).run_test(size=(80, 24)) as pilot:
+        await pilot.press("h")
+        await pilot.pause()
+        table = pilot.app.screen.query_one(DataTable)
+        rights = itertools.accumulate(column.get_render_width(table) for column in table.ordered_columns)
+        shown = [
+            c.label.plain
+            for c, right in zip(table.ordered_columns, rights, strict=True)
+            if right <= table.size.width
+        ]
+        assert shown[:5] == ["run", "lab", "status", "time", "key metric"]
+        assert table.fixed_columns == 1  # the run's id stays when the arrows scroll sideways
+
+
+async def test_the_menu_takes_no_keys_once_a_lab_is_chosen_until_it_is_back(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        menu = pilot.app.screen
+        lab_list = menu.query_one(LabList)
+        await pilot.press("enter")
+        # Keys typed while the form is made (it takes a moment) reach no lab of the menu.
+        assert lab_list.disabled
+        assert isinstance(pilot.app.screen, FormScreen) and pilot.app.screen.lab.name == "pde"
+        await pilot.press("escape")
+        assert pilot.app.screen is menu and not lab_list.disabled and lab_list.has_focus
+
+
 async def test_help_opens_and_closes(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         assert isinstance(pilot.app.screen, HelpScreen)
         await pilot.press("escape")
         assert isinstance(pilot.app.screen, MenuScreen)
+
+
+async def test_the_help_lists_every_key_of_every_screen_and_the_readme_the_same(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=(120, 60)) as pilot:
+        await pilot.press("question_mark")
+        console = Console(width=400, file=io.StringIO(), record=True)
+        console.print(pilot.app.screen.query_one(Static).content)
+        help_text = console.export_text()
+    for where, owner in keys.places():
+        for binding in Binding.make_bindings(owner.BINDINGS):
+            shown = keys.key_display(binding.key).strip("`")
+            assert shown in help_text, f"{where}: {binding.key} is not in the help"
+            assert (binding.tooltip or binding.description).split()[0] in help_text
+    assert "In a form's text field" in help_text  # where the letters do not reach
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert keys.markdown() in readme, "the README's key table differs: python -m tui.keys prints it"
 
 
 async def test_command_palette_opens_a_lab(tmp_path: Path) -> None:
@@ -269,6 +344,13 @@ async def test_no_color_draws_the_heatmap_in_ascii(tmp_path: Path, monkeypatch: 
         drawn = "".join(lines)
         assert "▀" not in drawn
         assert "@" in drawn  # the densest character of the ramp marks the peak
+        # Greyscale throughout, the screen's every colour: no hue says anything. (The picture's
+        # window, its three coloured buttons and title, is the screenshot's, not the app's.)
+        svg = re.sub(r"<circle[^>]*>|<text class=\"terminal-title\"[^>]*>", "", pilot.app.export_screenshot())
+        colours = {bytes.fromhex(c) for c in re.findall(r"#([0-9a-fA-F]{6})\b", svg)}
+        assert len(colours) > 2
+        hues = {c.hex() for c in colours if max(c) - min(c) > 8}  # the exporter's default text: c5c8c6
+        assert not hues, f"colours under NO_COLOR: {sorted(hues)[:5]}"
 
 
 async def test_quitting_with_a_live_run_asks_stay_cancel_or_leave_it_running(tmp_path: Path) -> None:
@@ -314,7 +396,7 @@ async def test_the_form_shows_the_chosen_equations_parameters_and_runs_it(tmp_pa
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         form = await _open_pde_form(pilot)
         assert form.query_one("#param-diffusivity").display
-        assert not form.query_one("#param-eps").display
+        assert not form.query("#param-eps")  # made only once a choice needs it
         form.query_one("#param-equation Select", Select).value = "wave"
         await pilot.pause()
         assert not form.query_one("#param-diffusivity").display
@@ -373,9 +455,9 @@ async def test_the_forms_defaults_follow_the_equation_until_the_user_types_one(t
         form = await _open_pde_form(pilot)
         equation = form.query_one("#param-equation Select", Select)
         grid = form.query_one("#param-grid Input", Input)
-        centre = form.query_one("#param-centre_x Input", Input)
         equation.value = "julia"
         await pilot.pause()
+        centre = form.query_one("#param-centre_x Input", Input)  # made for the fractals
         assert (grid.value, centre.value) == ("256", "0.0")
         equation.value = "mandelbrot"
         await pilot.pause()
@@ -407,20 +489,27 @@ async def test_pause_step_and_resume_keys_drive_a_live_run(tmp_path: Path) -> No
             raise AssertionError("the paused run kept moving")
 
         await _wait_for(pilot, lambda: step() >= 4000, "frames")
-        await pilot.press("n")  # not paused: only a hint
+        assert {"Cancel", "Pause", "Save PNG"} <= offered(screen) and not {"Resume", "Step"} & offered(screen)
+        await pilot.press("n")  # not paused: not offered, and nothing happens
         assert not screen.paused
         await pilot.press("p")
         assert screen.paused and screen.query_one(RunStatus).status == "paused"
+        assert {"Cancel", "Resume", "Step"} <= offered(screen) and "Pause" not in offered(screen)
         held = await settled()
         await pilot.press("n")
         await _wait_for(pilot, lambda: step() == held + 2000, "one more frame")
         assert await settled() == held + 2000  # and then it holds again
         await pilot.press("p")
         assert not screen.paused and screen.query_one(RunStatus).status == "running"
+        assert "Pause" in offered(screen) and "Step" not in offered(screen)
         await _wait_for(pilot, lambda: step() > held + 2000, "frames again after resume")
         await pilot.press("c")
         await _wait_for(pilot, lambda: screen.ended, "the cancelled run")
         assert screen.query_one(RunStatus).status == "cancelled"
+        # An ended run offers what can still be done with it, and no more.
+        live_keys = {"Cancel", "Pause", "Resume", "Step"}
+        await _wait_for(pilot, lambda: not live_keys & offered(screen), "the keys of an ended run")
+        assert {"Rerun", "Save PNG", "Back"} <= offered(screen)
 
 
 async def test_zoom_and_pan_of_a_live_fractal_recompute_in_its_own_process(tmp_path: Path) -> None:
@@ -522,6 +611,20 @@ async def test_marked_runs_on_the_board_are_compared_in_a_table_and_their_curves
         assert pilot.app.screen is board
 
 
+async def test_a_check_of_several_fields_shows_on_its_field_as_the_user_types(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        form = await _open_pde_form(pilot)
+        dt = form.query_one("#param-dt", ParamField)
+        await _set_field(pilot, "dt", "0.3")  # stable up to dx²/(4D) = 0.25 for D = 1: before Run
+        assert dt.has_class("-invalid") and "dt=0.3 is unstable for D=1" in str(
+            dt.query_one(".param-help", Label).render()
+        )
+        await _set_field(pilot, "diffusivity", "0.5")  # another field makes it stable again
+        assert not dt.has_class("-invalid") and "unstable" not in str(
+            dt.query_one(".param-help", Label).render()
+        )
+
+
 async def test_a_field_of_several_values_starts_a_sweep_from_the_form(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         form = await _open_pde_form(pilot)
@@ -597,10 +700,19 @@ async def test_rate_keys_retune_a_live_playground_run(tmp_path: Path) -> None:
     (info,) = list_runs(tmp_path / "runs")
     logged = [json.loads(line) for line in (info.path / "events.jsonl").read_text().splitlines()]
     changes = [
-        e["message"] for e in logged if e["type"] == "log" and e["message"].startswith("learning rate")
+        e["message"] for e in logged if e["type"] == "log" and e["message"].startswith("training at learning")
     ]
-    assert changes[0] == "learning rate 0.03 → 0.1"
-    assert changes[-1].endswith("→ 0.01")
+    assert changes[0] == "training at learning rate 0.1 from here (it was 0.03)"
+    assert changes[-1].startswith("training at learning rate 0.01 ")
+    # Each key is logged as it arrives, in the words of the key's notification.
+    keys_logged = [
+        e["message"] for e in logged if e["type"] == "log" and e["message"].startswith("learning_rate:")
+    ]
+    assert keys_logged == [
+        "learning_rate: 0.03 → 0.1",
+        "learning_rate: 0.1 → 0.03",
+        "learning_rate: 0.03 → 0.01",
+    ]
 
 
 async def test_a_chart_and_a_table_are_views_the_arrows_scroll(tmp_path: Path) -> None:
@@ -628,3 +740,19 @@ async def test_a_run_whose_first_view_is_a_table_shows_its_rows(tmp_path: Path) 
         assert screen.view == "CPU threads" and table.row_count == 3
         assert table.size.height >= 4  # a header and three rows: laid out while hidden, it had none
         assert screen.query_one(RunStatus).status == "finished"
+
+
+async def test_every_chart_the_lab_names_is_on_the_run_screen_at_80x24(tmp_path: Path) -> None:
+    record = make_recorded_playground(tmp_path / "runs")
+    async with _replay(tmp_path, record, size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+        charts = screen.query_one(MetricCharts)
+        reported = {
+            name for event in record.events() if isinstance(event, ev.Metric) for name in event.values
+        }
+        named = [name for name in screen._charts() if name in reported]
+        assert len(named) >= 3 and list(charts.series)[: len(named)] == named
+        # One line each at 80x24, and all of them in view: none cut off the panel.
+        assert charts.compact and charts.size.height == len(charts.series)
+        assert screen.query_one("#side").content_region.contains_region(charts.region)

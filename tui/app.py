@@ -37,10 +37,17 @@ class MeetupLabApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "meetup-lab"
     BINDINGS = [
-        Binding("question_mark", "help", "Help"),
-        Binding("t", "next_theme", "Theme"),
-        Binding("q", "quit", "Quit"),
-    ]
+        Binding("question_mark", "help", "Help", tooltip="this help: every key, screen by screen"),
+        Binding(
+            "t", "next_theme", "Theme",
+            tooltip="next theme: meetup-dark (default), meetup-light, meetup-contrast (16 ANSI colours); "
+            "remembered",
+        ),
+        Binding(
+            "q", "quit", "Quit",
+            tooltip="quit; with runs live, it asks: leave them running (the default), cancel them, or stay",
+        ),
+    ]  # fmt: skip
 
     def __init__(
         self,
@@ -85,7 +92,10 @@ class MeetupLabApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            # Made once and kept: opening it again costs no new widgets.
+            if not self.is_screen_installed("help"):
+                self.install_screen(HelpScreen(), "help")
+            self.push_screen("help")
 
     def action_runs(self) -> None:
         self.push_screen(RunsScreen(self.runs_dir))

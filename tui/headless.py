@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+import numpy as np
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn
@@ -33,9 +35,12 @@ from labs.recording import RunRecord
 from labs.runner import Run
 from labs.state import RunState
 from tui.clock import clock
-from tui.heatmap_render import HeatmapRenderable
+from tui.heatmap_render import HeatmapRenderable, fit
 
 PLAIN_INTERVAL_S = 1.0  # at most one progress line a second in a pipe
+HEAT_MIN_LINES = 4  # the least a field is drawn in, even where the screen has no room (Live crops)
+METRICS_GAP = 2  # columns between the field and the metrics beside it
+LOG_ROOM = 3  # lines left above the live view, where the run's latest log lines stay in sight
 SUMMARY_WAIT_S = 10.0  # for the supervisor to write the summary after the terminal event
 DETACHED = "detached"
 
@@ -182,6 +187,56 @@ def _result_table(table: ev.Table) -> Table:
     return shown
 
 
+def _drawn(data: np.ndarray, width: int, lines: int, colour: bool) -> tuple[int, int]:
+    """(columns, lines) a field takes drawn within width x lines, as
+    :func:`tui.heatmap_render.render_lines` draws it: keeping its aspect."""
+    shape = data.shape[0], data.shape[1]
+    if colour:  # half blocks: two data rows a line
+        cols, rows = fit(shape, width, 2 * lines)
+        return cols, (rows + 1) // 2
+    cols, rows = fit(shape, width // 2, lines)  # the ASCII ramp: two characters a data column
+    return 2 * cols, rows
+
+
+def _frame_view(frame: ev.Frame, metrics: Table, console: Console) -> Any:
+    """The frame as large as the screen lets it be, and the metrics: above it, or beside it
+    where that draws the field larger (a square field on a wide, low terminal).
+
+    The field keeps its aspect within the terminal's width and the lines that the rest of
+    the view and the log leave, so the whole view fits the screen (Live would crop its
+    colour bar). Not on a terminal, Rich's size is 80x25, or $COLUMNS x $LINES.
+    """
+    width, height = console.size
+    colour = not console.no_color and console.color_system is not None
+
+    def caption_lines(at: int) -> int:
+        if not frame.caption:
+            return 0
+        return len(console.render_lines(Text(frame.caption), console.options.update_width(at)))
+
+    def field(room: int, taken: int) -> tuple[int, int]:
+        """(columns, lines) of the field within ``room`` columns and the lines left after
+        the log's, ``taken`` and those around the field: the progress line, the frame's
+        title, its caption wrapped at ``room`` and its colour bar."""
+        around = 2 + caption_lines(room) + (frame.data.ndim == 2)
+        lines = height - LOG_ROOM - taken - around
+        return _drawn(frame.data, room, max(HEAT_MIN_LINES, lines), colour)
+
+    title = f"{frame.name} @ {frame.step}"
+    stacked = field(width, len(metrics.rows))
+    room = width - console.measure(metrics).maximum - METRICS_GAP
+    beside = field(room, 0) if room > 0 else (0, 0)
+    if beside[0] <= stacked[0]:
+        return Group(metrics, HeatmapRenderable(frame, stacked[1], title))
+    # As wide as the field, or as the caption up to the room it was wrapped in: then it
+    # wraps to the lines counted for it.
+    grid = Table.grid(padding=(0, METRICS_GAP, 0, 0))
+    grid.add_column(width=max(beside[0], min(room, cell_len(frame.caption))))
+    grid.add_column()
+    grid.add_row(HeatmapRenderable(frame, beside[1], title), metrics)
+    return grid
+
+
 def _live(viewer: _Viewer, out: TextIO) -> None:
     console = Console(file=out)
     progress = Progress(
@@ -193,7 +248,6 @@ def _live(viewer: _Viewer, out: TextIO) -> None:
     )
     task = progress.add_task(viewer.run.run_id, total=None, clock="", steps="")
     state = RunState()
-    heat_rows = max(6, min(20, console.size.height - 12))
 
     def view() -> Group:
         line = f"{state.status}  {clock(state.elapsed)}"
@@ -203,11 +257,11 @@ def _live(viewer: _Viewer, out: TextIO) -> None:
             line += f"  {state.stage} {state.stage_time:.1f} s"
         steps = f"{state.step}/{state.total}" if state.total else str(state.step)  # no total: no "/None"
         progress.update(task, total=state.total, completed=state.step, clock=line, steps=steps)
-        parts: list[Any] = [progress, _metrics_table(state.metrics)]
+        metrics = _metrics_table(state.metrics)
         frame = next((v for v in state.views.values() if isinstance(v, ev.Frame)), None)
-        if frame is not None:  # a lab with several views: follow the first
-            parts.append(HeatmapRenderable(frame, heat_rows, f"{frame.name} @ {frame.step}"))
-        return Group(*parts)
+        if frame is None:  # a lab with several views: follow the first
+            return Group(progress, metrics)
+        return Group(progress, _frame_view(frame, metrics, console))
 
     with Live(view(), console=console, refresh_per_second=8, transient=False) as live:
         for event in viewer.events():

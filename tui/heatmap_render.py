@@ -8,8 +8,9 @@ come from a per-palette cache of at most 32x32 entries (Textual's style cache
 holds about a thousand), which keeps a 120x60 frame to a few milliseconds.
 Without colour, one data row per line is drawn with an ASCII ramp.
 
-Markers (a frame's points, and the cells its contour line crosses) replace
-single cells afterwards, so a frame without them costs nothing extra.
+Markers (a frame's points, and the cells its contour line crosses) and its
+labels' characters replace single cells afterwards, so a frame without them
+costs nothing extra.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rich.color import Color
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 
 from labs.events import Frame
 from themes.colormaps import ASCII_RAMP, COLORMAPS, LEVELS, default_cmap, quantize, value_range
@@ -125,8 +127,10 @@ def render_lines(
     colour: bool = True,
     points: np.ndarray | None = None,
     contour: float | None = None,
+    labels: tuple[tuple[float, float, str], ...] = (),
 ) -> list[list[Segment]]:
-    """``height`` lines of at most ``width`` cells showing ``data``, centred, with its markers."""
+    """``height`` lines of at most ``width`` cells showing ``data``, centred, with its markers
+    and its labels (written over them)."""
     if width < 1 or height < 1 or data.size == 0:
         return []
     vmin, vmax = vrange
@@ -169,19 +173,20 @@ def render_lines(
         levels = quantize(grid, vmin, vmax, len(ASCII_RAMP))
         lines = [left + [Segment("".join(ASCII_RAMP[i] * 2 for i in row))] for row in levels]
     marks = _marks(grid, colour, points, contour)
+    marks.update(_label_marks(grid.shape, colour, labels))
     if marks:
-        step = 1 if colour else 2  # characters a data column takes
-        for (line, col), glyph in marks.items():
-            lines[line] = _put(lines[line], pad_left + col * step, glyph, colour)
+        for (line, at), glyph in marks.items():
+            lines[line] = _put(lines[line], pad_left + at, glyph, colour)
     return lines
 
 
 def _marks(
     grid: np.ndarray, colour: bool, points: np.ndarray | None, contour: float | None
 ) -> dict[tuple[int, int], str]:
-    """{(line, column in data cells): glyph}; points drawn over the contour."""
+    """{(line, character): glyph}; points drawn over the contour."""
     rows, cols = grid.shape
     per_line = 2 if colour else 1  # data rows a line shows
+    step = 1 if colour else 2  # characters a data column takes
     marks: dict[tuple[int, int], str] = {}
     if contour is not None:
         above = grid >= contour
@@ -190,12 +195,29 @@ def _marks(
         edge[:-1, :] |= above[:-1, :] != above[1:, :]
         glyph = CONTOUR_GLYPH[0 if colour else 1]
         for row, col in zip(*np.nonzero(edge), strict=True):
-            marks[int(row) // per_line, int(col)] = glyph
+            marks[int(row) // per_line, int(col) * step] = glyph
     if points is not None and len(points):
         across = np.clip((points[:, 0] * cols).astype(int), 0, cols - 1)
         down = np.clip((points[:, 1] * rows).astype(int), 0, rows - 1)
         for col, row, cls in zip(across.tolist(), down.tolist(), points[:, 2].tolist(), strict=True):
-            marks[row // per_line, col] = CLASS_GLYPHS[int(cls) % 2][0 if colour else 1]
+            marks[row // per_line, col * step] = CLASS_GLYPHS[int(cls) % 2][0 if colour else 1]
+    return marks
+
+
+def _label_marks(
+    shape: tuple[int, ...], colour: bool, labels: tuple[tuple[float, float, str], ...]
+) -> dict[tuple[int, int], str]:
+    """{(line, character): character} of each label, written rightwards from where it is placed
+    and cut at the field's right edge."""
+    rows, cols = shape[:2]
+    per_line = 2 if colour else 1
+    step = 1 if colour else 2
+    marks: dict[tuple[int, int], str] = {}
+    for x, y, text in labels:
+        line = min(max(int(y * rows), 0), rows - 1) // per_line
+        at = min(max(int(x * cols), 0), cols - 1) * step
+        for i, char in enumerate(text[: cols * step - at]):
+            marks[line, at + i] = char
     return marks
 
 
@@ -226,7 +248,8 @@ def colour_bar(width: int, cmap: str, vrange: tuple[float, float], colour: bool 
 
 
 class HeatmapRenderable:
-    """A Rich renderable of a field with its colour bar (used by the headless live view)."""
+    """A Rich renderable of a frame (used by the headless live view): its title, its caption
+    (wrapped to the width), the field in ``height`` lines at most, and its colour bar."""
 
     def __init__(self, frame: Frame, height: int, title: str = ""):
         self.frame = frame
@@ -245,8 +268,10 @@ class HeatmapRenderable:
         if self.title:
             yield Segment(self.title)
             yield Segment.line()
+        if frame.caption:
+            yield Text(frame.caption, style="dim")
         lines = render_lines(
-            frame.data, width, self.height, cmap, vrange, colour, frame.points, frame.contour
+            frame.data, width, self.height, cmap, vrange, colour, frame.points, frame.contour, frame.labels
         )
         for line in lines:
             yield from line

@@ -4,6 +4,7 @@ curves of every run overlaid in one chart, one line per run, named by what diffe
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label
@@ -20,7 +21,10 @@ class CompareScreen(Screen[None]):
     CompareScreen #compare-table { height: auto; max-height: 40%; }
     CompareScreen #compare-chart { height: 1fr; border: round $primary; }
     """
-    BINDINGS = [("escape", "app.pop_screen", "Back"), ("m", "next_metric", "Next metric")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the runs board"),
+        Binding("m", "next_metric", "Next metric", tooltip="the curves of the next metric"),
+    ]
 
     def __init__(self, records: list[RunRecord]) -> None:
         super().__init__()

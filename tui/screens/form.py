@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select
+from textual.widgets import Button, Footer, Header, Input, Label, Select, Switch
 
 from labs import paths
 from labs.devices import available
@@ -15,15 +18,27 @@ from labs.registry import Lab
 from labs.runner import RunRequest
 from labs.sweep import Axis, grid, sweep_id
 from tui.messages import StartRun, StartSweep
-from tui.widgets.param_field import ParamField
+from tui.widgets.param_field import ParamField, as_text
 
 
 class FormScreen(Screen[None]):
+    # The first text field has the focus from the start (Enter there runs): a change of focus
+    # once the form is up would restyle the whole form again (a tenth of a second on two cores).
+    AUTO_FOCUS = "#form Input"
     BINDINGS = [
-        ("escape", "app.pop_screen", "Back"),
-        ("ctrl+r", "run", "Run"),
-        ("ctrl+o", "defaults", "Defaults"),
-    ]
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the menu"),
+        Binding(
+            "ctrl+r", "run", "Run",
+            tooltip="run; a field given several values (0.1,0.2, lists in brackets as on the command line) "
+            "makes it a sweep: every setting is checked, the runs start (queued for the device) and the runs "
+            "board opens. Choices (the drop-downs) are swept from the command line",
+        ),
+        Binding(
+            "ctrl+o", "defaults", "Defaults",
+            tooltip="every field back to the lab's default (a form opens with the values that lab last ran "
+            "with)",
+        ),
+    ]  # fmt: skip
 
     def __init__(self, lab: Lab, like: RunRequest | None = None, like_what: str = "") -> None:
         """The form of ``lab``, filled with ``like``'s values (``like_what`` says whose) or the defaults."""
@@ -31,9 +46,12 @@ class FormScreen(Screen[None]):
         self.lab = lab
         self.like = like
         self.like_what = like_what
+        self._flagged: set[str] = set()  # fields showing a check of several fields' error
 
     def compose(self) -> ComposeResult:
-        values = to_dict(self.like.params) if self.like is not None else {}
+        like = to_dict(self.like.params) if self.like is not None else {}
+        # Each parameter's value to start from: the run's, or the default for the choices made.
+        self._start_values = {spec.name: like.get(spec.name) for spec in self.lab.specs}
         devices = [(d.label, d.name) for d in available()]
         device = self.like.device if self.like is not None else "auto"
         if device not in [name for _, name in devices]:
@@ -44,8 +62,9 @@ class FormScreen(Screen[None]):
             if self.like is not None:
                 title += f"\n(filled with {self.like_what}; Ctrl+O puts the defaults back)"
             yield Label(title, id="form-title", markup=False)
-            for spec in self.lab.specs:
-                yield ParamField(spec, values.get(spec.name, spec.default))
+            # Only the parameters that apply to the choices shown: the others are made when a
+            # choice needs them (a widget costs a few milliseconds to make on two cores).
+            yield from self._new_fields()
             with Grid(id="run-options"):
                 yield Label("device", classes="param-title")
                 yield Select(devices, value=device, allow_blank=False, compact=True, id="device")
@@ -59,27 +78,69 @@ class FormScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.lab.name
         self._show_relevant_fields()
-        self.query(Input).first().focus()
 
     def action_defaults(self) -> None:
         """Every field back to the lab's default, the device to auto and the seed to 0."""
         self.app.switch_screen(FormScreen(self.lab))
 
+    def _new_fields(self) -> list[ParamField]:
+        """The fields, not made yet, of the parameters that apply now, in the lab's order."""
+        made = {field.spec.name: field for field in self.query(ParamField)}
+        values = {name: field.text for name, field in made.items()}
+        new = []
+        for spec in self.lab.specs:
+            if spec.name not in made:
+                start = self._start_values[spec.name]
+                values[spec.name] = as_text(spec.default_for(values) if start is None else start)
+                if spec.applies(values):
+                    new.append(ParamField(spec, start, spec.default_for(values)))
+        return new
+
     @on(Select.Changed)
     def _show_relevant_fields(self) -> None:
         """Show only the parameters that matter for the current choices (say, the equation),
-        with the defaults those choices give."""
+        with the defaults those choices give; a field hidden keeps its value."""
         fields = list(self.query(ParamField))
-        values = {f.spec.name: f.text for f in fields}
+        new = self._new_fields()  # made for their choices: they apply, and show their defaults
+        for field in new:
+            later = [s.name for s in self.lab.specs[self.lab.specs.index(field.spec) :]]
+            anchor = next((f for f in fields if f.spec.name in later), None)
+            self.query_one("#form").mount(field, before=anchor or self.query_one("#run-options"))
+        values = {f.spec.name: f.text for f in fields + new}
         for field in fields:
             field.display = field.spec.applies(values)
             field.follow_default(values)
+        self._check_together()
 
     @on(Input.Changed)
     def _check_field(self, event: Input.Changed) -> None:
         field = next((a for a in event.input.ancestors if isinstance(a, ParamField)), None)
-        if field is not None:
-            field.validate()
+        if field is not None and field.validate() is None:
+            self._check_together()
+
+    @on(Switch.Changed)
+    def _check_together(self) -> None:
+        """The checks that take several fields (a stable time step for the diffusivity), as
+        the user types: the error shows on the field its message names (``dt=0.3 is …``),
+        else below the form. A field's own error comes first; a sweep is checked at Run."""
+        fields = {f.spec.name: f for f in self.query(ParamField) if f.display}
+        for name in self._flagged & fields.keys():
+            fields[name].validate()  # its own check again: what the others flagged may be gone
+        self._flagged = set()
+        below = self.query_one("#form-error", Label)
+        if any(f.has_class("-invalid") or f.sweep is not None for f in fields.values()):
+            return
+        try:
+            self.lab.build_params({name: f.text for name, f in fields.items()})
+        except ParamError as exc:
+            named = re.match(r"(\w+)=", str(exc))
+            field = fields.get(named.group(1)) if named else None
+            if field is not None and field.flag(str(exc)):
+                self._flagged.add(field.spec.name)
+            else:
+                below.update(str(exc))
+            return
+        below.update("")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#run")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 
@@ -13,7 +14,13 @@ from tui.widgets.lab_list import LabList
 
 
 class MenuScreen(Screen[None]):
-    BINDINGS = [("h", "app.runs", "Runs")]
+    BINDINGS = [
+        Binding(
+            "h", "app.runs", "Runs",
+            tooltip="the runs board: live runs first (status, progress, elapsed, ETA, device, key metric, "
+            "updated every second), then the recorded ones",
+        ),
+    ]  # fmt: skip
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -24,4 +31,11 @@ class MenuScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#lab-list")
     def open_lab(self, event: OptionList.OptionSelected) -> None:
         assert event.option.id is not None
+        # Keys typed while the form is being made must not move the menu and open another lab.
+        event.option_list.disabled = True
         self.post_message(OpenForm(event.option.id))
+
+    def on_screen_resume(self) -> None:
+        lab_list = self.query_one(LabList)
+        lab_list.disabled = False
+        lab_list.focus()

@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Header, RichLog
 from textual.worker import Worker, WorkerState
 
@@ -29,7 +30,7 @@ from labs.control import NotLive
 from labs.numbers import fmt
 from labs.params import ParamError, to_dict
 from labs.pde.fractal import HALF_HEIGHT
-from labs.png import write_heatmap_png
+from labs.png import write_snapshot_png
 from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
@@ -43,31 +44,68 @@ from tui.widgets.run_status import RunStatus
 from tui.widgets.views import LineChart, ResultTable
 
 View = ev.Frame | ev.Chart | ev.Table
+# Events are folded into the state as they come, but the panels are repainted at most this
+# often (five times a second): a run that emits hundreds of events a second would otherwise
+# keep the app busy repainting, and keys would wait their turn behind it.
+PAINT_S = 0.2
 # The parameters of a run whose window the zoom and pan keys move (the fractals').
 WINDOW = ("zoom", "centre_x", "centre_y")
 
 
 class RunScreen(Screen[None]):
+    # What the footer offers follows the run: check_action hides what cannot be done now.
     BINDINGS = [
-        ("c", "cancel", "Cancel"),
-        ("p", "pause", "Pause"),
-        ("r", "rerun", "Rerun"),
-        ("s", "snapshot", "Save PNG"),
-        ("escape", "back", "Back"),
-        Binding("e", "edit", "Edit run", show=False),
-        Binding("n", "step", "Step", show=False),
-        Binding("m", "colour_map", "Colour map", show=False),
-        Binding("v", "colour_range", "Colour range", show=False),
-        Binding("plus,equals_sign", "zoom(2.0)", "Zoom in", show=False),
-        Binding("minus", "zoom(0.5)", "Zoom out", show=False),
-        Binding("shift+left", "pan(-1, 0)", "Pan left", show=False),
-        Binding("shift+right", "pan(1, 0)", "Pan right", show=False),
-        Binding("shift+up", "pan(0, 1)", "Pan up", show=False),
-        Binding("shift+down", "pan(0, -1)", "Pan down", show=False),
-        Binding("f", "next_view", "Next view", show=False),
-        Binding("left_square_bracket", "tune(-1)", "Rate -"),
-        Binding("right_square_bracket", "tune(1)", "Rate +"),
-    ]
+        Binding("c", "cancel", "Cancel", tooltip="cancel the run (politely, then by force after 0.8 s)"),
+        Binding("p", "pause", "Pause", tooltip="pause the run: it holds between two frames"),
+        Binding("p", "resume", "Resume", tooltip="resume the paused run"),
+        Binding("n", "step", "Step", tooltip="step one frame while paused"),
+        Binding(
+            "r", "rerun", "Rerun",
+            tooltip="run again with the same parameters (also a recorded run; a live one goes on beside it)",
+        ),
+        Binding(
+            "e", "edit", "Edit run", show=False,
+            tooltip="run again with changes: the form, filled with this run's parameters",
+        ),
+        Binding(
+            "s", "snapshot", "Save PNG",
+            tooltip="save the heatmap as the screen shows it (colour map and range, with its colour bar) "
+            "as a PNG in the run's artifacts/",
+        ),
+        Binding(
+            "f", "next_view", "Next view", show=False,
+            tooltip="next view: every run shows its parameters (those that matter to it, with the device and "
+            "seed), beside what it draws (logreg softmax: the weight images and the confusion matrix; "
+            "minibatch: its chart and tables, which the arrow keys scroll)",
+        ),
+        Binding(
+            "m", "colour_map", "Colour map", show=False,
+            tooltip="next colour map: viridis, inferno, gray, coolwarm",
+        ),
+        Binding(
+            "v", "colour_range", "Colour range", show=False,
+            tooltip="colour range: auto (each frame's min and max), fixed (frozen at the current range) or "
+            "symmetric about 0",
+        ),
+        Binding(
+            "plus,equals_sign", "zoom(2.0)", "Zoom in", show=False,
+            tooltip="zoom in about the centre (Mandelbrot, Julia): a live run recomputes the new window in "
+            "its own process; an ended one runs again there",
+        ),
+        Binding("minus", "zoom(0.5)", "Zoom out", show=False, tooltip="zoom out, the same way"),
+        Binding("shift+left", "pan(-1, 0)", "Pan left", show=False, tooltip="move the window left"),
+        Binding("shift+right", "pan(1, 0)", "Pan right", show=False, tooltip="move the window right"),
+        Binding("shift+up", "pan(0, 1)", "Pan up", show=False, tooltip="move the window up"),
+        Binding("shift+down", "pan(0, -1)", "Pan down", show=False, tooltip="move the window down"),
+        Binding(
+            "left_square_bracket", "tune(-1)", "Rate -",
+            tooltip="learning rate down the Playground's ladder (1e-5 … 10) while a logreg run trains; "
+            "logged and charted",
+        ),
+        Binding("right_square_bracket", "tune(1)", "Rate +", tooltip="learning rate up the ladder"),
+        Binding("l", "log", "Log", tooltip="the log on the whole screen (the arrows scroll it), and back"),
+        Binding("escape", "back", "Back", tooltip="back; a live run goes on (the runs board shows it)"),
+    ]  # fmt: skip
     # Below 30 lines (80x24 over SSH) the side panel and log tighten up.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
@@ -87,6 +125,10 @@ class RunScreen(Screen[None]):
         self._record_ended = False  # the record ran out without a terminal event
         self._leaving = threading.Event()
         self._views_shown = 0
+        self._unpainted: set[str] = set()  # what changed since the panels were last painted
+        self._new_metrics: list[dict[str, float]] = []  # for the charts, in order
+        self._paint_timer: Timer | None = None
+        self._footer_for: tuple[bool, bool, bool] | None = None  # the _offered() the footer shows
 
     @property
     def ended(self) -> bool:
@@ -131,6 +173,7 @@ class RunScreen(Screen[None]):
         self.query_one("#heatmap-panel").border_title = "heatmap"
         self.query_one("#side").border_title = "run"
         self.query_one("#log").border_title = "log"
+        self.query_one("#log").border_subtitle = "l: the whole log"  # at 80x24 it shows two lines
         if self.record is not None:
             self.run = Run(self.record)
             live = self.run.live()
@@ -149,7 +192,7 @@ class RunScreen(Screen[None]):
             return
         self.record = self.run.record
         self.sub_title = self.run.run_id
-        self.refresh_bindings()  # the rate keys show for a live run that has them
+        self._refresh_footer()  # the keys of a live run
         self._follow(self.run)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="follow run")
@@ -166,7 +209,7 @@ class RunScreen(Screen[None]):
     def _on_replay_ended(self, message: ReplayEnded) -> None:
         self._record_ended = True
         self._note = message.status
-        self.query_one(RunStatus).show(self.state, self._note)
+        self._paint("status")
         log = self.query_one("#log", RichLog)
         log.write(f"the record ends here, without a result: the run is {message.status}")
 
@@ -175,7 +218,7 @@ class RunScreen(Screen[None]):
             # Reading the run broke (say, its folder was deleted): say so instead of freezing.
             self._record_ended = True
             self._note = "failed"
-            self.query_one(RunStatus).show(self.state, self._note)
+            self._paint("status")
             self.query_one("#log", RichLog).write(f"cannot follow the run: {event.worker.error}")
 
     @on(RunEvent)
@@ -190,13 +233,12 @@ class RunScreen(Screen[None]):
         elif isinstance(event, ev.Stage):
             log.write(f"{event.time:6.1f}s {event.name}")
         elif isinstance(event, ev.Metric):
-            self.query_one(MetricsPanel).show(self.state.step, self.state.metrics)
-            self.query_one(MetricCharts).add(event.values)
+            self._new_metrics.append(event.values)
+            self._unpainted.add("metrics")
         elif isinstance(event, ev.VIEWS):
-            another_view = len(self.views) != self._views_shown
             self.view = self.view or event.name
-            if event.name == self.view or another_view:  # a new view: the title counts it
-                self._show(self.views[self.view])
+            if event.name == self.view or len(self.views) != self._views_shown:
+                self._unpainted.add("view")  # a new view: the title counts it
         elif isinstance(event, ev.Paused):
             self.paused, self._note = event.held, None
             log.write(f"{event.time:6.1f}s {'paused' if event.held else 'resumed'}")
@@ -205,7 +247,7 @@ class RunScreen(Screen[None]):
         elif isinstance(event, ev.Artifact):
             log.write(f"{event.time:6.1f}s wrote {event.path}: {event.description}")
         elif isinstance(event, ev.DeviceSample):
-            self.query_one(DevicePanel).show(event)
+            self._unpainted.add("devices")
         elif isinstance(event, ev.TERMINAL):
             self._note = None
             if isinstance(event, ev.Finished):
@@ -215,13 +257,42 @@ class RunScreen(Screen[None]):
                 log.write(f"{event.time:6.1f}s {ev.STATUS[type(event)]}: {event.reason}")
                 for line in getattr(event, "log_tail", ())[-8:]:
                     log.write(f"    {line}")
+        self._unpainted.add("status")
+        if self.ended:
+            self._paint()  # the last picture at once, not a tick later
+        elif self._paint_timer is None:
+            self._paint_timer = self.set_timer(PAINT_S, self._paint)
+
+    def _paint(self, *also: str) -> None:
+        """Repaint what changed since the last paint (and ``also`` those panels), from the state,
+        which holds the latest of everything."""
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+            self._paint_timer = None
+        unpainted, self._unpainted = self._unpainted | set(also), set()
+        if "metrics" in unpainted:
+            charts = self.query_one(MetricCharts)
+            charts.add(self._new_metrics)
+            self._new_metrics = []
+            self.query_one(MetricsPanel).show(self.state.step, self.state.metrics, frozenset(charts.series))
+        if "view" in unpainted and self.view is not None:
+            self._show(self.views[self.view])
+        if "devices" in unpainted and self.state.device_sample is not None:
+            self.query_one(DevicePanel).show(self.state.device_sample)
+        if "status" in unpainted:
+            self.query_one(RunStatus).show(self.state, self._note)
+        self._refresh_footer()
+
+    def _refresh_footer(self) -> None:
+        """Redraw the footer's keys when what they depend on has changed."""
+        if self._offered() != self._footer_for:
+            self._footer_for = self._offered()
             self.refresh_bindings()
-        self.query_one(RunStatus).show(self.state, self._note)
 
     def _show(self, view: View) -> None:
         switcher = self.query_one("#views", ContentSwitcher)
         if isinstance(view, ev.Frame):
-            self.query_one(Heatmap).show(view.data, view.signed, view.points, view.contour)
+            self.query_one(Heatmap).show(view.data, view.signed, view.points, view.contour, view.labels)
             switcher.current = "heatmap"
             title = f"{view.name} · step {view.step}"
         elif isinstance(view, ev.Chart):
@@ -240,7 +311,8 @@ class RunScreen(Screen[None]):
         if len(self.views) > 1:
             title += f" · f: next of {len(self.views)} views"
         panel.border_title = title
-        panel.border_subtitle = "arrows scroll" if switcher.current == "table" else ""
+        caption = view.caption if isinstance(view, ev.Frame) else ""  # what its rows and columns are
+        panel.border_subtitle = "arrows scroll" if switcher.current == "table" else caption
 
     @property
     def frame(self) -> ev.Frame | None:
@@ -255,17 +327,33 @@ class RunScreen(Screen[None]):
         names = list(self.views)
         self.view = names[(names.index(self.view) + 1) % len(names)] if self.view else names[0]
         self._show(self.views[self.view])
+        self._refresh_footer()  # s saves a heatmap, not a table
         self.notify(f"View: {self.view}")
 
     def _tunable(self) -> tuple[str, tuple[float, ...]] | None:
         lab = self._lab()
         return next(iter(lab.tunables.items()), None) if lab is not None else None
 
+    @property
+    def live(self) -> bool:
+        return self.run is not None and not self.ended
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The footer offers the rate keys only for a live run of a lab that has them.
+        """Only what can be done now is offered (and done): cancel and pause a live run, resume
+        and step a paused one, save a heatmap on show, tune a lab that has a rate."""
+        if action in ("cancel", "pause"):
+            return self.live and not (action == "pause" and self.paused)
+        if action in ("resume", "step"):
+            return self.live and self.paused
+        if action == "snapshot":
+            return self.frame is not None
         if action == "tune":
-            return self._tunable() is not None and self.run is not None and not self.ended
+            return self._tunable() is not None and self.live
         return True
+
+    def _offered(self) -> tuple[bool, bool, bool]:
+        """What check_action depends on: when it changes, the footer is redrawn."""
+        return self.live, self.paused, self.frame is not None
 
     def action_tune(self, direction: int) -> None:
         """Step a tunable value (the learning rate) along its ladder while the run goes."""
@@ -300,24 +388,32 @@ class RunScreen(Screen[None]):
     def action_cancel(self) -> None:
         if self._control(lambda run: run.cancel()):
             self._note = "cancelling"
-            self.query_one(RunStatus).show(self.state, self._note)
+            self._paint("status")
 
     def action_pause(self) -> None:
-        pausing = not self.paused
+        self._hold(True)
+
+    def action_resume(self) -> None:
+        self._hold(False)
+
+    def _hold(self, pausing: bool) -> None:
         if self._control(lambda run: run.pause() if pausing else run.resume()):
             # Shown at once; the run's own Paused event confirms it.
             self.paused = pausing
             self._note = "paused" if pausing else "running"
-            self.query_one(RunStatus).show(self.state, self._note)
+            self._paint("status")
 
     def action_step(self) -> None:
-        if self.run is None or self.ended:
-            self.notify("No run in progress.", severity="warning")
-            return
-        if not self.paused:
-            self.notify("Pause first (p), then step a frame at a time (n).")
-            return
-        self._control(lambda run: run.step())
+        self._control(lambda run: run.step())  # offered only while paused
+
+    def action_log(self) -> None:
+        """The log on the whole screen, focused so that the arrows scroll it; again, back."""
+        log = self.query_one("#log", RichLog)
+        if self.maximized is log:
+            self.minimize()
+        else:
+            self.maximize(log, container=False)
+            log.focus()
 
     def action_colour_map(self) -> None:
         self.notify(f"Colour map: {self.query_one(Heatmap).next_cmap()}")
@@ -392,22 +488,25 @@ class RunScreen(Screen[None]):
         self.post_message(OpenForm(self.record.meta.get("lab", ""), like=self.record))
 
     def action_snapshot(self) -> None:
-        if self.frame is None or self.record is None:
-            self.notify("No heatmap to save yet.", severity="warning")
+        if self.frame is None or self.record is None:  # offered only with a heatmap on show
             return
         folder = self.record.path / "artifacts"
         name = re.sub(r"[^\w.-]+", "-", self.frame.name)  # "escape count": no space in a file name
         path = folder / f"snapshot-{name}-{self.frame.step}.png"
         try:
             folder.mkdir(exist_ok=True)
-            # In the colour map on screen (m chooses it), not the frame's default.
-            write_heatmap_png(path, self.frame.data, self.query_one(Heatmap).cmap, self.frame.signed)
+            # As the screen shows it: the colour map (m) and range (v) chosen, with its colour bar.
+            heatmap = self.query_one(Heatmap)
+            write_snapshot_png(path, self.frame.data, heatmap.cmap, heatmap.value_range())
         except OSError as exc:
             self.notify(f"Cannot save the heatmap: {exc}", severity="error")
             return
         self.notify(f"Saved {path}")
 
     def action_back(self) -> None:
+        if self.maximized is not None:  # the log on the whole screen: back to the run's panels
+            self.minimize()
+            return
         if self.run is not None and not self.ended:
             self.app.notify(f"Run {self.run.run_id} goes on: the runs board (h on the menu) shows it.")
         self.app.pop_screen()

@@ -27,7 +27,8 @@ from tui.screens.compare import CompareScreen
 REFRESH_S = 1.0
 SHOWN = 500  # ended runs on the board, newest first: the rest are a `meetup-lab runs --all` away
 BAR_CELLS = 10
-COLUMNS = ("run", "lab", "status", "progress", "time", "ETA", "device", "key metric", "label", "changed")
+# What a glance needs first (at 80 columns the rest is a scroll away, the run's id kept in view).
+COLUMNS = ("run", "lab", "status", "time", "key metric", "progress", "ETA", "device", "label", "changed")
 
 
 def progress_bar(row: RunRow) -> str:
@@ -43,11 +44,11 @@ def cells(row: RunRow, marked: bool = False) -> tuple[str, ...]:
         ("● " if marked else "") + row.run_id,
         row.lab,
         row.status,
-        progress_bar(row),
         clock(row.elapsed) if row.elapsed is not None else "-",
+        row.key_metric,
+        progress_bar(row),
         clock(row.eta) if row.eta is not None else "-",
         row.device,
-        row.key_metric,
         row.label,
         row.changed,  # the parameters it was given other than the lab's defaults
     )
@@ -55,14 +56,25 @@ def cells(row: RunRow, marked: bool = False) -> tuple[str, ...]:
 
 class RunsScreen(Screen[None]):
     BINDINGS = [
-        ("escape", "app.pop_screen", "Back"),
-        ("c", "cancel", "Cancel"),
-        ("e", "edit", "Edit run"),
-        Binding("space", "mark", "Mark", show=False),
-        Binding("f", "front", "Move to front", show=False),
-        ("v", "compare", "Compare"),
-        Binding("f5", "reload", "Reload", show=False),
-    ]
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the menu"),
+        Binding("c", "cancel", "Cancel", tooltip="cancel a live or queued run (asks first)"),
+        Binding(
+            "e", "edit", "Edit run",
+            tooltip="run again with changes: the lab's form, filled with the run's parameters, device and "
+            "seed",
+        ),
+        Binding("space", "mark", "Mark", show=False, tooltip="mark a run (●), or unmark it"),
+        Binding(
+            "f", "front", "Move to front", show=False,
+            tooltip="move a queued run to the front of the line for its device",
+        ),
+        Binding(
+            "v", "compare", "Compare",
+            tooltip="compare the marked runs: the table `compare` prints, and the curves of a metric of "
+            "every marked run in one chart, each line named by what differs",
+        ),
+        Binding("f5", "reload", "Reload", show=False, tooltip="reload the list"),
+    ]  # fmt: skip
 
     def __init__(self, runs_dir: Path) -> None:
         super().__init__()
@@ -70,12 +82,13 @@ class RunsScreen(Screen[None]):
         self.board = Board(runs_dir)
         self.rows: list[RunRow] = []
         self.marked: set[Path] = set()  # runs to compare
+        self._offered: tuple[object, ...] = ()  # what the footer shows the keys for (check_action)
         self._shown: dict[Path, tuple[str, ...]] = {}  # each row's cells as on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Label(f"Runs in {self.runs_dir}", id="history-title", markup=False)
-        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True, fixed_columns=1)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -117,6 +130,29 @@ class RunsScreen(Screen[None]):
         if rows:
             title += f" · space marks runs ({len(self.marked)} marked), v compares them"
         self.query_one("#history-title", Label).update(title)
+        self._refresh_footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer follows the chosen run: Cancel for a live or queued one, Move to front
+        for a queued one, Edit for a readable one; Compare once two runs are marked."""
+        row = self._selected() if self.is_mounted else None
+        if action == "cancel":
+            return row is not None and row.live
+        if action == "front":
+            return row is not None and row.status == "queued"
+        if action == "edit":
+            return row is not None and row.status != "damaged"
+        if action == "compare":
+            return len(self.marked) >= 2
+        return True
+
+    @on(DataTable.RowHighlighted)
+    def _refresh_footer(self) -> None:
+        row = self._selected()
+        offered = (row is not None and row.live, row is not None and row.status, len(self.marked) >= 2)
+        if offered != self._offered:
+            self._offered = offered
+            self.refresh_bindings()
 
     def _selected(self) -> RunRow | None:
         table = self.query_one(DataTable)

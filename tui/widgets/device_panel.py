@@ -35,9 +35,14 @@ class DevicePanel(Static):
     DevicePanel { height: auto; }
     """
 
+    _lines = -1
+
     def on_mount(self) -> None:
         if not self.content:
             self.update("waiting for the first sample…")
 
     def show(self, sample: DeviceSample) -> None:
-        self.update(describe(sample))
+        text = describe(sample)
+        # The same lines with new numbers are a repaint, not a new layout.
+        self.update(text, layout=text.count("\n") != self._lines)
+        self._lines = text.count("\n")

@@ -24,6 +24,7 @@ class Heatmap(Widget):
         self.signed = False
         self.points: np.ndarray | None = None
         self.contour: float | None = None
+        self.labels: tuple[tuple[float, float, str], ...] = ()  # text written over the field
         self._strips: list[Strip] = []
         self._rendered_for: tuple[int, int, int] | None = None
         self._version = 0
@@ -39,8 +40,10 @@ class Heatmap(Widget):
         signed: bool = False,
         points: np.ndarray | None = None,
         contour: float | None = None,
+        labels: tuple[tuple[float, float, str], ...] = (),
     ) -> None:
         self.data, self.signed, self.points, self.contour = data, signed, points, contour
+        self.labels = labels
         self._changed()
 
     def _changed(self) -> None:
@@ -87,8 +90,9 @@ class Heatmap(Widget):
             return
         vrange = self.value_range()
         lines = render_lines(
-            self.data, width, height - 1, self.cmap, vrange, self.colour, self.points, self.contour
-        )
+            self.data, width, height - 1, self.cmap, vrange, self.colour,
+            self.points, self.contour, self.labels,
+        )  # fmt: skip
         # A picture shows its own colours: it has no colour bar.
         lines.append([] if self.data.ndim == 3 else colour_bar(width, self.cmap, vrange, self.colour))
         self._strips = [Strip(line).apply_style(self.rich_style) for line in lines]

@@ -12,8 +12,8 @@ from labs.registry import Lab
 
 class LabList(OptionList):
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False, tooltip="next lab (as ↓)"),
+        Binding("k", "cursor_up", "Up", show=False, tooltip="previous lab (as ↑)"),
     ]
 
     def __init__(self, labs: list[Lab]) -> None:

@@ -22,14 +22,16 @@ class ParamField(Vertical):
     ParamField Input, ParamField Select { width: 1fr; max-width: 40; }
     """
 
-    def __init__(self, spec: ParamSpec, value: Any = None) -> None:
-        """The field of ``spec``, showing ``value`` (a past run's, say) or the default."""
+    def __init__(self, spec: ParamSpec, value: Any = None, default: Any = None) -> None:
+        """The field of ``spec``, showing ``value`` (a past run's, say) or ``default``, the
+        default for the other fields' values (``spec``'s own if None)."""
         super().__init__(id=f"param-{spec.name}")
         self.spec = spec
-        self._value = spec.default if value is None else value
-        self._default_shown = _as_text(spec.default)
+        default = spec.default if default is None else default
+        self._value = default if value is None else value
+        self._default_shown = as_text(default)
         # Once the value shown differs from the default shown, it stays: the user's (or the run's).
-        self._typed = _as_text(self._value) != self._default_shown
+        self._typed = as_text(self._value) != self._default_shown
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -37,7 +39,7 @@ class ParamField(Vertical):
         if spec.choices:
             yield Select(
                 [(c, c) for c in spec.choices],
-                value=_as_text(self._value) if _as_text(self._value) in spec.choices else spec.default,
+                value=as_text(self._value) if as_text(self._value) in spec.choices else spec.default,
                 allow_blank=False,
                 compact=True,
                 id="value",
@@ -45,7 +47,7 @@ class ParamField(Vertical):
         elif spec.type is bool:
             yield Switch(value=bool(self._value), id="value")
         else:
-            yield Input(value=_as_text(self._value), compact=True, id="value")
+            yield Input(value=as_text(self._value), compact=True, id="value")
         yield Label(self.help_text, classes="param-help", markup=False)
 
     @property
@@ -54,9 +56,11 @@ class ParamField(Vertical):
 
     @property
     def text(self) -> str:
+        if not self.children:  # mounted a moment ago: the value it is about to show
+            return as_text(self._value)
         widget = self.query_one("#value")
         if isinstance(widget, Switch):
-            return _as_text(widget.value)
+            return as_text(widget.value)
         assert isinstance(widget, Input | Select)
         return str(widget.value)
 
@@ -64,7 +68,7 @@ class ParamField(Vertical):
         """Show the default for the others' values (say, the wave's larger grid), unless the
         user has set a value of their own."""
         self._typed = self._typed or self.text != self._default_shown
-        self._default_shown = _as_text(self.spec.default_for(values))
+        self._default_shown = as_text(self.spec.default_for(values))
         if self._typed or self.text == self._default_shown:
             return
         widget = self.query_one("#value")
@@ -88,6 +92,15 @@ class ParamField(Vertical):
         self.query_one(".param-help", Label).update(error or note or self.help_text)
         return error
 
+    def flag(self, error: str) -> bool:
+        """Show an error of this field's value together with the others' (a cross-field
+        check); False if the field is not drawn yet."""
+        if not self.children:
+            return False
+        self.set_class(True, "-invalid")
+        self.query_one(".param-help", Label).update(error)
+        return True
+
     @property
     def sweep(self) -> tuple[str, ...] | None:
         """The values this field sweeps, or None for one value (or a bad one)."""
@@ -97,10 +110,10 @@ class ParamField(Vertical):
             return None
 
 
-def _as_text(value: object) -> str:
+def as_text(value: object) -> str:
     """A value as the form shows it (and as a user would type it)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | tuple):
-        return ",".join(_as_text(v) for v in value)
+        return ",".join(as_text(v) for v in value)
     return str(value)

@@ -23,6 +23,7 @@ class RunStatus(Vertical):
         super().__init__()
         self.state = RunState()
         self.note: str | None = None  # what the viewer adds: "cancelling", "detached"
+        self._lines = -1
 
     @property
     def status(self) -> str:
@@ -41,12 +42,15 @@ class RunStatus(Vertical):
 
     def show(self, state: RunState, note: str | None = None) -> None:
         self.state, self.note = state, note
-        line = f"{self.status}  {clock(state.elapsed)}"
+        line = f"{self.status}  {clock(state.running_time)}"
         if state.eta is not None:
             line += f"  ETA {clock(state.eta)}"
         if state.stage is not None and not state.ended:
             line += f"\n{state.stage} {state.stage_time:.1f} s"
-        self.query_one("#status-line", Label).update(line)
+        label = self.query_one("#status-line", Label)
+        # The same number of lines is a repaint, not a new layout (the line has the panel's width).
+        label.update(line, layout=line.count("\n") != self._lines)
+        self._lines = line.count("\n")
         self.set_class(state.status in ("failed", "interrupted"), "-bad")
         bar = self.query_one("#progress", ProgressBar)
         if state.total is None and state.status in ENDED:

@@ -51,7 +51,8 @@ class ResultTable(DataTable[str]):
     DEFAULT_CSS = "ResultTable { height: 1fr; }"
 
     def __init__(self, **kwargs: str) -> None:
-        super().__init__(zebra_stripes=True, cursor_type="none", **kwargs)  # type: ignore[arg-type]
+        # The first column names each row (a batch size, a run): it stays when the arrows scroll.
+        super().__init__(zebra_stripes=True, cursor_type="none", fixed_columns=1, **kwargs)  # type: ignore[arg-type]
 
     def show(self, table: ev.Table) -> None:
         self.clear(columns=True)
