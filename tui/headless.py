@@ -250,7 +250,7 @@ def _live(viewer: _Viewer, out: TextIO) -> None:
     state = RunState()
 
     def view() -> Group:
-        line = f"{state.status}  {clock(state.elapsed)}"
+        line = f"{state.status}  {clock(state.running_time)}"
         if state.eta is not None:
             line += f"  ETA {clock(state.eta)}"
         if state.stage is not None:

@@ -123,10 +123,11 @@ class FormScreen(Screen[None]):
         """The checks that take several fields (a stable time step for the diffusivity), as
         the user types: the error shows on the field its message names (``dt=0.3 is …``),
         else below the form. A field's own error comes first; a sweep is checked at Run."""
-        fields = {f.spec.name: f for f in self.query(ParamField) if f.display}
-        for name in self._flagged & fields.keys():
-            fields[name].validate()  # its own check again: what the others flagged may be gone
+        every = {f.spec.name: f for f in self.query(ParamField)}
+        for name in self._flagged:  # shown or hidden now: its own check again, the others changed
+            every[name].validate()
         self._flagged = set()
+        fields = {name: f for name, f in every.items() if f.display}
         below = self.query_one("#form-error", Label)
         if any(f.has_class("-invalid") or f.sweep is not None for f in fields.values()):
             return
