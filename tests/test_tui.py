@@ -753,6 +753,8 @@ async def test_every_chart_the_lab_names_is_on_the_run_screen_at_80x24(tmp_path:
         }
         named = [name for name in screen._charts() if name in reported]
         assert len(named) >= 3 and list(charts.series)[: len(named)] == named
-        # One line each at 80x24, and all of them in view: none cut off the panel.
-        assert charts.compact and charts.size.height == len(charts.series)
+        # One line each at 80x24, and all of them in view: none cut off the panel. (The last
+        # paint asks for a layout; it is done on the next refresh.)
+        assert charts.compact
+        await _wait_for(pilot, lambda: charts.size.height == len(charts.series), "the charts' layout")
         assert screen.query_one("#side").content_region.contains_region(charts.region)
