@@ -405,12 +405,18 @@ def _held(path: Path) -> bool:
 
 
 def live_runs(runs_dir: Path) -> list[RunRecord]:
-    """The runs a process still holds, found by their locks alone (no file is read)."""
+    """The runs still computing: held by a process (found by their locks) and without a
+    summary yet. A run whose verdict is written is over, though its process may take a few
+    seconds more to exit (TensorFlow's teardown): there is nothing left of it to cancel."""
     try:
         folders = list(runs_dir.iterdir())
     except OSError:
         return []
-    return [RunRecord(p) for p in folders if (p / PARAMS).is_file() and RunRecord(p).live()]
+    return [
+        RunRecord(p)
+        for p in folders
+        if (p / PARAMS).is_file() and not (p / SUMMARY).exists() and RunRecord(p).live()
+    ]
 
 
 def list_runs(

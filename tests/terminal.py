@@ -77,7 +77,7 @@ class Terminal:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None:
             if time.monotonic() > deadline:
-                raise AssertionError("the program did not exit")
+                raise AssertionError(f"the program did not exit; the screen shows:\n{self.shows()}")
             self._read(0.1)
         return self.proc.returncode
 

@@ -6,6 +6,8 @@ import io
 import itertools
 import json
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -51,6 +53,14 @@ from tui.widgets.run_status import RunStatus
 from tui.widgets.views import LineChart, ResultTable
 
 SIZE = (100, 32)
+# A process that holds a run's lock, as a run's own does until it exits.
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(600)
+"""
 
 
 def _app(tmp_path: Path) -> MeetupLabApp:
@@ -90,6 +100,9 @@ async def _replay(tmp_path: Path, record: RunRecord, size: tuple[int, int] = SIZ
     async with app.run_test(size=size) as pilot:
         await pilot.app.workers.wait_for_complete()
         await _wait_for(pilot, lambda: pilot.app.screen.ended, "the replay")
+        # The last paint asks for a layout, done on the screen's next refresh: sizes are read after it.
+        await pilot.app.screen.wait_for_refresh()
+        await pilot.pause()
         yield pilot
 
 
@@ -374,6 +387,28 @@ async def test_quitting_with_a_live_run_asks_stay_cancel_or_leave_it_running(tmp
     run = Run(RunRecord(info.path))
     assert run.wait(30)
     assert run.record.status() == "cancelled"
+
+
+async def test_quitting_asks_nothing_once_the_run_has_its_verdict_though_its_process_lingers(
+    tmp_path: Path,
+) -> None:
+    # Between a run's summary and its process's exit, TensorFlow's teardown can take seconds:
+    # the run is over, so quitting meanwhile has nothing to ask about.
+    record = make_recorded_run(tmp_path / "runs")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(record.path / "supervisor.lock")], stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+        assert record.live() and record.summary is not None
+        async with _app(tmp_path).run_test(size=SIZE) as pilot:
+            await pilot.press("q")
+            await pilot.pause()
+            assert not isinstance(pilot.app.screen, ChoiceScreen)
+            assert not pilot.app.is_running
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 async def test_replay_of_a_run_without_a_result_says_so(tmp_path: Path) -> None:
@@ -753,8 +788,6 @@ async def test_every_chart_the_lab_names_is_on_the_run_screen_at_80x24(tmp_path:
         }
         named = [name for name in screen._charts() if name in reported]
         assert len(named) >= 3 and list(charts.series)[: len(named)] == named
-        # One line each at 80x24, and all of them in view: none cut off the panel. (The last
-        # paint asks for a layout; it is done on the next refresh.)
-        assert charts.compact
-        await _wait_for(pilot, lambda: charts.size.height == len(charts.series), "the charts' layout")
+        # One line each at 80x24, and all of them in view: none cut off the panel.
+        assert charts.compact and charts.size.height == len(charts.series)
         assert screen.query_one("#side").content_region.contains_region(charts.region)
