@@ -321,6 +321,27 @@ async def test_help_opens_and_closes(tmp_path: Path) -> None:
         assert isinstance(pilot.app.screen, MenuScreen)
 
 
+async def test_a_run_under_the_help_is_painted_again_when_the_help_closes(tmp_path: Path) -> None:
+    # Under another screen the run screen is not repainted (each paint would be blended under
+    # the help, and the help's keys would wait for it); its state keeps up all the same.
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        screen = await _run_pde_until_first_metric(pilot, grid="32", steps="10000000")
+        panel = screen.query_one(MetricsPanel)
+
+        def step_shown() -> int:
+            first = panel.content.plain.splitlines()[0]  # "step  1200"
+            assert first.split()[0] == "step"
+            return int(first.split()[1])
+
+        await pilot.press("question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        shown = step_shown()
+        await _wait_for(pilot, lambda: screen.state.step > shown + 1000, "the run to go on")
+        assert step_shown() == shown
+        await pilot.press("escape")
+        assert pilot.app.screen is screen and step_shown() > shown + 1000
+
+
 async def test_the_help_lists_every_key_of_every_screen_and_the_readme_the_same(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=(120, 60)) as pilot:
         await pilot.press("question_mark")

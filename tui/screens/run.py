@@ -182,6 +182,10 @@ class RunScreen(Screen[None]):
         elif self.request is not None:
             self._start()
 
+    def on_screen_resume(self) -> None:
+        if self._unpainted:
+            self._paint()  # what came while another screen was on top
+
     def _start(self) -> None:
         assert self.request is not None
         take_spare = getattr(self.app, "take_spare", None)
@@ -269,7 +273,13 @@ class RunScreen(Screen[None]):
         if self._paint_timer is not None:
             self._paint_timer.stop()
             self._paint_timer = None
-        unpainted, self._unpainted = self._unpainted | set(also), set()
+        self._unpainted |= set(also)
+        if not self.is_current:
+            # Under the help or a question: repainting here would mean blending the whole
+            # screen under the one on top on every paint, which the keys there would wait
+            # behind. The state keeps folding; the screen is painted when it is shown again.
+            return
+        unpainted, self._unpainted = self._unpainted, set()
         if "metrics" in unpainted:
             charts = self.query_one(MetricCharts)
             charts.add(self._new_metrics)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from textual.widgets import Static
-
 from labs.events import DeviceSample
+from tui.widgets.lines import Lines
 
 
 def _pct(value: float | None) -> str:
@@ -30,19 +29,10 @@ def describe(sample: DeviceSample) -> str:
     return "\n".join(lines)
 
 
-class DevicePanel(Static):
-    DEFAULT_CSS = """
-    DevicePanel { height: auto; }
-    """
-
-    _lines = -1
-
+class DevicePanel(Lines):
     def on_mount(self) -> None:
         if not self.content:
             self.update("waiting for the first sample…")
 
     def show(self, sample: DeviceSample) -> None:
-        text = describe(sample)
-        # The same lines with new numbers are a repaint, not a new layout.
-        self.update(text, layout=text.count("\n") != self._lines)
-        self._lines = text.count("\n")
+        self.show_lines(describe(sample))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, ProgressBar
+from textual.widgets import ProgressBar
 
 from labs.state import ENDED, RunState
 from tui.clock import clock
+from tui.widgets.lines import Lines
 
 
 class RunStatus(Vertical):
@@ -23,7 +24,6 @@ class RunStatus(Vertical):
         super().__init__()
         self.state = RunState()
         self.note: str | None = None  # what the viewer adds: "cancelling", "detached"
-        self._lines = -1
 
     @property
     def status(self) -> str:
@@ -34,7 +34,7 @@ class RunStatus(Vertical):
         return self.state.step
 
     def compose(self) -> ComposeResult:
-        yield Label(id="status-line")
+        yield Lines(id="status-line")
         yield ProgressBar(show_eta=False, show_percentage=True, id="progress")
 
     def on_mount(self) -> None:
@@ -47,10 +47,7 @@ class RunStatus(Vertical):
             line += f"  ETA {clock(state.eta)}"
         if state.stage is not None and not state.ended:
             line += f"\n{state.stage} {state.stage_time:.1f} s"
-        label = self.query_one("#status-line", Label)
-        # The same number of lines is a repaint, not a new layout (the line has the panel's width).
-        label.update(line, layout=line.count("\n") != self._lines)
-        self._lines = line.count("\n")
+        self.query_one("#status-line", Lines).show_lines(line)
         self.set_class(state.status in ("failed", "interrupted"), "-bad")
         bar = self.query_one("#progress", ProgressBar)
         if state.total is None and state.status in ENDED:
