@@ -339,7 +339,8 @@ async def test_a_run_under_the_help_is_painted_again_when_the_help_closes(tmp_pa
         await _wait_for(pilot, lambda: screen.state.step > shown + 1000, "the run to go on")
         assert step_shown() == shown
         await pilot.press("escape")
-        assert pilot.app.screen is screen and step_shown() > shown + 1000
+        assert pilot.app.screen is screen
+        await _wait_for(pilot, lambda: step_shown() > shown + 1000, "the run's paint")
 
 
 async def test_the_help_lists_every_key_of_every_screen_and_the_readme_the_same(tmp_path: Path) -> None:
@@ -738,6 +739,33 @@ async def test_edit_fills_the_form_from_a_run_and_the_form_remembers_the_last_va
         form = pilot.app.screen
         assert isinstance(form, FormScreen)
         assert form.query_one("#param-steps Input", Input).value == "10000"
+
+
+async def test_a_form_left_with_escape_comes_back_as_it_was_left_until_the_lab_runs(tmp_path: Path) -> None:
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        form = await _open_pde_form(pilot)
+        await _set_field(pilot, "steps", "70")
+        await pilot.press("escape", "enter")  # back to the menu, and the same lab again
+        await pilot.pause()
+        assert pilot.app.screen is form  # kept, not made again
+        assert form.query_one("#param-steps Input", Input).value == "70"
+        await pilot.press("ctrl+o", "escape", "enter")  # the defaults are not undone by Escape
+        await pilot.pause()
+        fresh = pilot.app.screen
+        assert isinstance(fresh, FormScreen) and fresh is not form
+        assert fresh.query_one("#param-steps Input", Input).value == "10000"
+        await _set_field(pilot, "steps", "20")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        run = pilot.app.screen
+        assert isinstance(run, RunScreen)
+        await _wait_for(pilot, lambda: run.ended, "the run to end")
+        await pilot.press("escape", "escape", "enter")  # to the form it ran from, the menu, the lab
+        await pilot.pause()
+        again = pilot.app.screen
+        assert isinstance(again, FormScreen) and again is not fresh  # made anew from the values run
+        assert again.query_one("#param-steps Input", Input).value == "20"
+        assert "the values you last ran it with" in str(again.query_one("#form-title", Label).render())
 
 
 async def test_rate_keys_retune_a_live_playground_run(tmp_path: Path) -> None:

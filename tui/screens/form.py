@@ -79,9 +79,10 @@ class FormScreen(Screen[None]):
         self.sub_title = self.lab.name
         self._show_relevant_fields()
 
-    def action_defaults(self) -> None:
+    async def action_defaults(self) -> None:
         """Every field back to the lab's default, the device to auto and the seed to 0."""
-        self.app.switch_screen(FormScreen(self.lab))
+        await self.app.switch_screen(FormScreen(self.lab))
+        self.app.uninstall_screen(self)  # the menu makes this lab's form anew: no edits come back
 
     def _new_fields(self) -> list[ParamField]:
         """The fields, not made yet, of the parameters that apply now, in the lab's order."""

@@ -183,8 +183,10 @@ class RunScreen(Screen[None]):
             self._start()
 
     def on_screen_resume(self) -> None:
-        if self._unpainted:
-            self._paint()  # what came while another screen was on top
+        # What came while another screen was on top, on the next tick: the screen as it was
+        # is shown at once, so the key that brought it back is not kept waiting for a paint.
+        if self._unpainted and self._paint_timer is None:
+            self._paint_timer = self.set_timer(PAINT_S, self._paint)
 
     def _start(self) -> None:
         assert self.request is not None
