@@ -45,6 +45,10 @@ class Lab:
     # Called with (params, runs_dir) before a run is started, where a check needs more than
     # the parameters (a run to resume): raises ParamError, so the run is refused up front.
     preflight: Callable[[Any, Path], None] | None = None
+    # For a lab that draws a window of a plane (the fractals): called with a run's values, a
+    # zoom factor and a pan (steps across and up), it gives the values that change, or None
+    # where the run has no window. The run screen's zoom and pan keys use it.
+    reframe: Callable[[dict[str, Any], float, int, int], dict[str, float] | None] | None = None
 
     def total_steps(self, params: Any) -> int | None:
         return self.steps(params) if self.steps else None

@@ -16,7 +16,7 @@ from labs import events as ev
 from labs.context import RunContext
 from labs.params import ParamError, build
 from labs.pde import fractal, gray_scott, poisson, wave
-from labs.pde.lab import EQUATIONS, PdeParams, run
+from labs.pde.lab import EQUATIONS, LAB, PdeParams, run
 from tests.support import drain
 
 # -- wave ---------------------------------------------------------------------
@@ -299,3 +299,14 @@ def test_every_equation_runs_to_a_summary(equation: str, tmp_path: Path) -> None
     artifacts = [e.path for e in events if isinstance(e, ev.Artifact)]
     assert artifacts and all((tmp_path / a).is_file() for a in artifacts)
     assert summary
+
+
+def test_the_fractals_window_is_moved_by_the_lab_and_other_equations_have_none() -> None:
+    assert LAB.reframe is not None
+    heat = dataclasses.asdict(build(PdeParams, {"equation": "heat"}))
+    assert LAB.reframe(heat, 2.0, 0, 0) is None
+    window = dataclasses.asdict(build(PdeParams, {"equation": "julia", "zoom": "4", "centre_x": "0.5"}))
+    assert LAB.reframe(window, 2.0, 0, 0) == {"zoom": 8.0}  # about the same centre
+    step = fractal.HALF_HEIGHT / 2 / 4
+    assert LAB.reframe(window, 1.0, -1, 0) == {"centre_x": 0.5 - step}
+    assert LAB.reframe(window, 1.0, 0, 1) == {"centre_y": window["centre_y"] + step}

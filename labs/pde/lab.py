@@ -168,6 +168,21 @@ def total_steps(p: PdeParams) -> int:
     return p.steps
 
 
+def reframe(values: dict[str, Any], factor: float, dx: int, dy: int) -> dict[str, float] | None:
+    """The fractals' window zoomed by ``factor`` about its centre and moved ``dx`` across and
+    ``dy`` up by half its half height: the values that change."""
+    if values.get("equation") not in FRACTALS[1]:
+        return None
+    zoom = values["zoom"]
+    step = fractal.HALF_HEIGHT / 2 / zoom
+    moved = {
+        "zoom": zoom * factor,
+        "centre_x": values["centre_x"] + dx * step,
+        "centre_y": values["centre_y"] + dy * step,
+    }
+    return {name: value for name, value in moved.items() if value != values[name]}
+
+
 def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, Any]]:
     return (yield from RUNS[p.equation](p, ctx))
 
@@ -181,4 +196,5 @@ LAB = Lab(
     key_metric=("mass", "energy", "v_mean", "residual", "area"),
     steps=total_steps,
     charts=("mass", "max", "energy", "checkerboard", "v_mean", "area", "residual"),
+    reframe=reframe,
 )

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,7 +28,6 @@ from labs import events as ev
 from labs.control import NotLive
 from labs.numbers import fmt
 from labs.params import ParamError, to_dict
-from labs.pde.fractal import HALF_HEIGHT
 from labs.png import write_snapshot_png
 from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
@@ -48,8 +46,6 @@ View = ev.Frame | ev.Chart | ev.Table
 # often (five times a second): a run that emits hundreds of events a second would otherwise
 # keep the app busy repainting, and keys would wait their turn behind it.
 PAINT_S = 0.2
-# The parameters of a run whose window the zoom and pan keys move (the fractals').
-WINDOW = ("zoom", "centre_x", "centre_y")
 
 
 class RunScreen(Screen[None]):
@@ -445,29 +441,23 @@ class RunScreen(Screen[None]):
 
     def action_zoom(self, factor: float) -> None:
         """For runs with a window (the fractals): zoom about the same centre."""
-        self._reframe(lambda w: {"zoom": w["zoom"] * factor})
+        self._reframe(factor, 0, 0)
 
     def action_pan(self, dx: int, dy: int) -> None:
-        """For runs with a window: move its centre by half the window's half height, the same
-        step across and down."""
-        self._reframe(
-            lambda w: {
-                "centre_x": w["centre_x"] + dx * HALF_HEIGHT / 2 / w["zoom"],
-                "centre_y": w["centre_y"] + dy * HALF_HEIGHT / 2 / w["zoom"],
-            }
-        )
+        """For runs with a window: move it across or up, by a step the lab chooses."""
+        self._reframe(1.0, dx, dy)
 
-    def _reframe(self, change: Callable[[dict[str, Any]], dict[str, float]]) -> None:
-        """A live run reads the new window as tuned values and recomputes in its own process;
-        an ended one is run again there."""
+    def _reframe(self, factor: float, dx: int, dy: int) -> None:
+        """The lab says how the window moves. A live run reads the new window as tuned values
+        and recomputes in its own process; an ended one is run again there."""
         if (request := self._request()) is None:
             return
         values = {**to_dict(request.params), **self.tuned}
-        window = [s for s in request.lab.specs if s.name in WINDOW and s.applies(values)]
-        if len(window) < len(WINDOW):
+        reframe = request.lab.reframe
+        changes = reframe(values, factor, dx, dy) if reframe is not None else None
+        if changes is None:
             self.notify("This run has no window to zoom or move.", severity="warning")
             return
-        changes = change(values)
         try:  # a window out of range is refused and changes nothing
             params = request.lab.build_params({**values, **changes})
         except ParamError as exc:
