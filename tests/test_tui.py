@@ -507,6 +507,16 @@ async def test_zoom_and_pan_keys_run_the_fractal_again_there(tmp_path: Path) -> 
     assert windows == [(1.0, -0.5, 0.0), (2.0, -0.5, 0.0), (2.0, -0.175, 0.0), (2.0, -0.175, 0.325)]
 
 
+async def test_zoom_on_a_run_without_a_window_says_so_and_starts_nothing(tmp_path: Path) -> None:
+    async with _replay(tmp_path, make_recorded_run(tmp_path / "runs")) as pilot:  # a heat run
+        screen = pilot.app.screen
+        await pilot.press("plus")
+        await pilot.pause()
+        assert pilot.app.screen is screen
+        assert [n.message for n in pilot.app._notifications] == ["This run has no window to zoom or move."]
+    assert len(list_runs(tmp_path / "runs")) == 1
+
+
 async def test_the_forms_defaults_follow_the_equation_until_the_user_types_one(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         form = await _open_pde_form(pilot)
