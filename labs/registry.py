@@ -61,10 +61,11 @@ class Lab:
         return params_mod.build(self.params_cls, values)
 
     def load_run(self) -> RunFunction:
-        return _resolve(self.run)
+        return resolve(self.run)
 
 
-def _resolve(ref: str) -> Any:
+def resolve(ref: str) -> Any:
+    """What a "module:name" reference names, its module imported."""
     module, _, attr = ref.partition(":")
     return getattr(importlib.import_module(module), attr)
 
@@ -103,7 +104,7 @@ def get_lab(name: str) -> Lab:
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
         try:
-            lab = _resolve(name)
+            lab = resolve(name)
         except SyntaxError as exc:
             where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "its source"
             raise LookupError(f"cannot load lab {name!r}: {where}: SyntaxError: {exc.msg}") from None

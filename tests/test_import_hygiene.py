@@ -75,7 +75,7 @@ def test_help_imports_no_tensorflow(tmp_path) -> None:
         [sys.executable, "-c", code], cwd=REPO, env=cli_env(), capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    for command in ("list", "params", "run", "runs", "show", "attach", "stop"):
+    for command in ("list", "params", "run", "runs", "show", "attach", "stop", "predict", "worker"):
         assert command in done.stdout
     loaded = {name.split(".")[0] for name in json.loads(dump.read_text())}
     assert "typer" in loaded

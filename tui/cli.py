@@ -7,13 +7,16 @@ when the TUI opens, and TensorFlow only in a run's own process.
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from labs import paths
+from labs.commands import COMMANDS_GROUP, RUNS_DIR, CommandError, LabCommand
 
 if TYPE_CHECKING:
     from labs.recording import RunRecord
@@ -27,20 +30,33 @@ EXIT_HANGUP, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 129, 141, 143
 STOP_WAIT_S = 30.0
 RUNS_LISTED = 100  # ended runs `runs` lists unless told otherwise
 
+
+class Commands(TyperGroup):
+    """The CLI's own commands, and those the labs add (:mod:`labs.commands`). Those are
+    looked up only when a name is not one of the CLI's own or every command is listed
+    (``--help``): ``run`` and the rest start without looking."""
+
+    # Typer's own click (vendored) types these: Any stands for its Context and Command.
+    def list_commands(self, ctx: Any) -> list[str]:
+        _add_lab_commands(self)
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if (command := super().get_command(ctx, cmd_name)) is not None:
+            return command
+        _add_lab_commands(self)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=Commands,
     help="A terminal lab console for offline TensorFlow experiments.",
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
 )
 
-RunsDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--runs-dir",
-        help=f"Where runs are recorded (default: ${paths.RUNS_DIR_ENV}, else the XDG data folder).",
-    ),
-]
+RunsDir = Annotated[Path | None, typer.Option(RUNS_DIR.flag, help=RUNS_DIR.help)]
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -483,76 +499,51 @@ def show(
     _open_tui(runs_dir, replay=record)
 
 
-@app.command()
-def predict(
-    model: Annotated[str, typer.Argument(help="A glasses run (id, prefix or `last`) or a .keras file.")],
-    folder: Annotated[Path, typer.Argument(help="A folder of images to label.")],
-    runs_dir: RunsDir = None,
-) -> None:
-    """Label a folder of images as glasses / no_glasses with a trained glasses model."""
-    from labs.glasses.predict import label_folder, model_file
-    from labs.recording import find_run
+def _add_lab_commands(group: TyperGroup) -> None:
+    """The labs' commands (the ``meetup_lab.commands`` entry points), once, as ``group``'s."""
+    from importlib.metadata import entry_points
 
-    if not folder.is_dir():
-        fail(f"{folder}: no such folder")
-    try:
-        path = (
-            Path(model)
-            if model.endswith(".keras")
-            else model_file(find_run(paths.runs_dir(runs_dir), model).path)
-        )
-    except LookupError as exc:
-        fail(str(exc))
-    if not path.is_file():
-        fail(f"{path}: no such model file")
-    labelled = skipped = 0
-    for prediction in label_folder(path, folder):
-        if prediction.label is None:
-            skipped += 1
-            typer.echo(f"{prediction.path}\tunreadable", err=True)
+    for entry in entry_points(group=COMMANDS_GROUP):
+        if entry.name in group.commands:
             continue
-        labelled += 1
-        typer.echo(f"{prediction.path}\t{prediction.label}\t{prediction.confidence:.3f}")
-    typer.echo(f"{labelled} images labelled, {skipped} skipped", err=True)
-    if not labelled:
-        raise typer.Exit(1)
+        try:
+            command = entry.load()
+        except Exception as exc:  # a user's package may raise anything: say so, the rest still work
+            typer.echo(f"meetup-lab: warning: command {entry.name!r} ({entry.value}): {exc}", err=True)
+            continue
+        group.add_command(_lab_command(command), entry.name)
 
 
-@app.command()
-def worker(
-    cluster: Annotated[Path, typer.Option(help="The cluster file: workers' host:port, the job, the seed.")],
-    index: Annotated[int, typer.Option(help="This worker's place in the file's worker list, from 0.")],
-) -> None:
-    """Start one worker of a minibatch multiworker run; start one on each host of the cluster file."""
-    import os
-    import sys
+def _lab_command(command: LabCommand) -> Any:
+    """A Typer command made from a lab's declaration: its arguments become the function's."""
 
-    from labs.minibatch import cluster as cluster_mod
-    from labs.minibatch.lab import MinibatchParams
-    from labs.minibatch.worker import serve
-    from labs.params import ParamError
+    def invoke(**values: Any) -> None:
+        from labs.registry import resolve
 
-    try:
-        spec = cluster_mod.read(cluster)
-        MinibatchParams.for_job(spec.job, "multiworker", len(spec.workers))
-    except (ValueError, ParamError) as exc:
-        fail(str(exc))
-    if not 0 <= index < len(spec.workers):
-        fail(f"--index {index} is out of range: {cluster} names workers 0 to {len(spec.workers) - 1}")
-    typer.echo(
-        f"worker {index} of {len(spec.workers)} at {spec.workers[index]}: joining the others", err=True
-    )
-    code = 0
-    try:
-        serve(spec, index, sys.stdout)
-        typer.echo(f"worker {index}: done", err=True)
-    except Exception as exc:  # TensorFlow's errors run to pages: its first line says what happened
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        typer.echo(f"meetup-lab: error: worker {index} stopped: {first}", err=True)
-        code = EXIT_FAILED
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # skip TensorFlow's teardown, which can hang once the other workers are gone
+        try:
+            code = resolve(command.run)(**values)
+        except CommandError as exc:
+            fail(str(exc), exc.code)
+        if code:
+            raise typer.Exit(code)
+
+    parameters = []
+    for arg in command.args:
+        if arg.flag is None and arg.required:
+            info: Any = typer.Argument(help=arg.help)
+        else:
+            info = typer.Option(arg.flag or f"--{arg.name.replace('_', '-')}", help=arg.help)
+        kind = arg.type if arg.required else arg.type | None
+        default = inspect.Parameter.empty if arg.required else arg.default
+        parameters.append(
+            inspect.Parameter(
+                arg.name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, info], default=default
+            )
+        )
+    invoke.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    one = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    one.command(command.name, help=command.help)(invoke)
+    return typer.main.get_command(one)
 
 
 def main() -> None:

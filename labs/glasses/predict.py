@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from labs import paths
+from labs.commands import EXIT_FAILED, CommandError
 from labs.glasses.data import CLASS_DIRS, SIZE
 
 MODEL_FILES = ("model.keras", "tutorial_model.keras", "local_model.keras")  # what runs save
@@ -46,3 +49,31 @@ def label_folder(model_path: Path, folder: Path) -> Iterator[Prediction]:
         probabilities = tf.nn.softmax(model(image[None], training=False))[0].numpy()
         best = int(probabilities.argmax())
         yield Prediction(name, CLASS_DIRS[best], float(probabilities[best]))
+
+
+def command(model: str, folder: Path, runs_dir: Path | None) -> int:
+    """``meetup-lab predict MODEL FOLDER``: a line per image on stdout, the count on stderr."""
+    from labs.recording import find_run
+
+    if not folder.is_dir():
+        raise CommandError(f"{folder}: no such folder")
+    try:
+        path = (
+            Path(model)
+            if model.endswith(".keras")
+            else model_file(find_run(paths.runs_dir(runs_dir), model).path)
+        )
+    except LookupError as exc:
+        raise CommandError(str(exc)) from None
+    if not path.is_file():
+        raise CommandError(f"{path}: no such model file")
+    labelled = skipped = 0
+    for prediction in label_folder(path, folder):
+        if prediction.label is None:
+            skipped += 1
+            print(f"{prediction.path}\tunreadable", file=sys.stderr, flush=True)
+            continue
+        labelled += 1
+        print(f"{prediction.path}\t{prediction.label}\t{prediction.confidence:.3f}", flush=True)
+    print(f"{labelled} images labelled, {skipped} skipped", file=sys.stderr)
+    return 0 if labelled else EXIT_FAILED

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from labs import events as ev
+from labs.commands import EXIT_FAILED, CommandError
 from labs.minibatch import cluster as cluster_mod
 from labs.minibatch import data, distributed, models, private_net, train
 from labs.minibatch.lab import MinibatchParams
@@ -88,3 +89,33 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def command(cluster: Path, index: int) -> int:
+    """``meetup-lab worker --cluster FILE --index I``: serve until the run is done. It never
+    returns: it exits at once, since TensorFlow's teardown can hang once the other workers
+    are gone."""
+    from labs.params import ParamError
+
+    try:
+        spec = cluster_mod.read(cluster)
+        MinibatchParams.for_job(spec.job, "multiworker", len(spec.workers))
+    except (ValueError, ParamError) as exc:
+        raise CommandError(str(exc)) from None
+    if not 0 <= index < len(spec.workers):
+        last = len(spec.workers) - 1
+        raise CommandError(f"--index {index} is out of range: {cluster} names workers 0 to {last}")
+    print(
+        f"worker {index} of {len(spec.workers)} at {spec.workers[index]}: joining the others", file=sys.stderr
+    )
+    code = 0
+    try:
+        serve(spec, index, sys.stdout)
+        print(f"worker {index}: done", file=sys.stderr)
+    except Exception as exc:  # TensorFlow's errors run to pages: its first line says what happened
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        print(f"meetup-lab: error: worker {index} stopped: {first}", file=sys.stderr)
+        code = EXIT_FAILED
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
