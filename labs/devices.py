@@ -1,8 +1,10 @@
 """Devices and their utilisation, without TensorFlow.
 
-GPUs are found through NVML (nvidia-ml-py). Every NVML failure (no driver,
-no library, no GPU) degrades to "no GPU" or to ``None`` readings ("N/A"),
-never to an error.
+GPUs are found through NVML (nvidia-ml-py). NVML is asked one field at a time
+(``_query``, after nvitop's ``nvmlQuery``): a field NVML cannot give (no
+driver, no library, a reading the GPU does not support) is ``None`` ("N/A") on
+its own while the others are still read. Only NVML's errors are caught; any
+other exception is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import psutil
 
 from labs.events import DeviceSample, GpuSample
+
+NA = "N/A"  # a name NVML cannot give; numeric readings it cannot give are None
 
 
 @dataclass(frozen=True)
@@ -40,20 +44,52 @@ def _nvml() -> Any:
             try:
                 pynvml.nvmlInit()
                 _nvml_ready = True
-            except Exception:  # any NVML error means: no usable GPU here
+            except pynvml.NVMLError:  # no library, no driver, no GPU: no usable GPU here
                 _nvml_ready = False
         return pynvml if _nvml_ready else None
 
 
+_T = TypeVar("_T")
+_D = TypeVar("_D")
+
+
+@overload
+def _query(func: Callable[..., _T], *args: Any) -> _T | None: ...
+@overload
+def _query(func: Callable[..., _T], *args: Any, default: _D) -> _T | _D: ...
+def _query(func: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+    """``func(*args)``, or ``default`` where NVML cannot answer it.
+
+    ``func`` is an NVML function (``pynvml.nvmlDeviceGetName``...). An
+    ``NVMLError`` of any kind (most often ``NVMLError_NotSupported``: a field
+    this GPU or driver does not report) costs that one reading only. Anything
+    else, a ``TypeError`` or an ``AttributeError``, is a bug here and is not
+    caught.
+    """
+    import pynvml  # already imported by _nvml(); a lookup in sys.modules
+
+    try:
+        return func(*args)
+    except pynvml.NVMLError:
+        return default
+
+
+def _handles(nvml: Any) -> list[Any]:
+    """A handle for each GPU NVML counts, ``None`` for one it cannot open."""
+    count = _query(nvml.nvmlDeviceGetCount, default=0)
+    return [_query(nvml.nvmlDeviceGetHandleByIndex, index) for index in range(count)]
+
+
+def _name(nvml: Any, handle: Any) -> str:
+    return NA if handle is None else _text(_query(nvml.nvmlDeviceGetName, handle, default=NA))
+
+
 def gpu_names() -> list[str]:
+    """The name of each GPU, ``"N/A"`` for one whose name NVML cannot read."""
     nvml = _nvml()
     if nvml is None:
         return []
-    try:
-        count = nvml.nvmlDeviceGetCount()
-        return [_text(nvml.nvmlDeviceGetName(nvml.nvmlDeviceGetHandleByIndex(i))) for i in range(count)]
-    except Exception:
-        return []
+    return [_name(nvml, handle) for handle in _handles(nvml)]
 
 
 def driver_cuda_version() -> tuple[int, int] | None:
@@ -61,11 +97,10 @@ def driver_cuda_version() -> tuple[int, int] | None:
     nvml = _nvml()
     if nvml is None:
         return None
-    try:
-        version = int(nvml.nvmlSystemGetCudaDriverVersion())  # 12040 for CUDA 12.4
-    except Exception:
+    version = _query(nvml.nvmlSystemGetCudaDriverVersion)  # 12040 for CUDA 12.4
+    if version is None:
         return None
-    return version // 1000, version % 1000 // 10
+    return int(version) // 1000, int(version) % 1000 // 10
 
 
 def _text(value: str | bytes) -> str:
@@ -104,28 +139,26 @@ def cuda_visible_devices(device: str) -> str | None:
     return None
 
 
+def _gpu_sample(nvml: Any, index: int, handle: Any) -> GpuSample:
+    """One GPU's readings, each ``None`` where NVML cannot give it, the others still read."""
+    if handle is None:
+        return GpuSample(index, NA, None, None, None)
+    rates = _query(nvml.nvmlDeviceGetUtilizationRates, handle)
+    memory = _query(nvml.nvmlDeviceGetMemoryInfo, handle)
+    return GpuSample(
+        index,
+        _name(nvml, handle),
+        None if rates is None else float(rates.gpu),
+        None if memory is None else memory.used / 2**20,
+        None if memory is None else memory.total / 2**20,
+    )
+
+
 def _gpu_samples() -> tuple[GpuSample, ...]:
     nvml = _nvml()
     if nvml is None:
         return ()
-    samples = []
-    try:
-        count = nvml.nvmlDeviceGetCount()
-    except Exception:
-        return ()
-    for index in range(count):
-        util = used = total = None
-        name = "N/A"
-        try:
-            handle = nvml.nvmlDeviceGetHandleByIndex(index)
-            name = _text(nvml.nvmlDeviceGetName(handle))
-            util = float(nvml.nvmlDeviceGetUtilizationRates(handle).gpu)
-            memory = nvml.nvmlDeviceGetMemoryInfo(handle)
-            used, total = memory.used / 2**20, memory.total / 2**20
-        except Exception:
-            pass  # keep whatever was read; the rest shows as N/A
-        samples.append(GpuSample(index, name, util, used, total))
-    return tuple(samples)
+    return tuple(_gpu_sample(nvml, index, handle) for index, handle in enumerate(_handles(nvml)))
 
 
 class Sampler:

@@ -5,11 +5,22 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
+from types import SimpleNamespace
 
+import pynvml
 import pytest
 
 from labs import events as ev
-from labs.devices import Sampler, available, check_device, cuda_visible_devices, gpu_names
+from labs.devices import (
+    Sampler,
+    _gpu_sample,
+    _query,
+    available,
+    check_device,
+    cuda_visible_devices,
+    gpu_names,
+)
 
 
 @pytest.mark.parametrize(("given", "name"), [("auto", "auto"), ("cpu", "cpu"), (" CPU ", "cpu")])
@@ -82,3 +93,70 @@ def test_no_sample_is_emitted_after_stop_returns() -> None:
             if seen[-1] != "stopped":
                 late += 1
     assert late == 0, f"a sample was emitted after stop() returned in {late} of {trials} trials"
+
+
+# NVML, one field at a time: _query is under test; the NVML functions it is given
+# are plain functions that raise pynvml's own error classes, as NVML's do.
+
+
+def _unsupported(*_args: object) -> object:
+    raise pynvml.NVMLError(pynvml.NVML_ERROR_NOT_SUPPORTED)  # mapped to NVMLError_NotSupported
+
+
+def _lost(*_args: object) -> object:
+    raise pynvml.NVMLError_GpuIsLost()
+
+
+def test_query_returns_what_nvml_gives() -> None:
+    assert _query(lambda handle, field: (handle, field), "h", 3) == ("h", 3)
+
+
+def test_query_gives_the_default_for_an_unsupported_field() -> None:
+    with pytest.raises(pynvml.NVMLError_NotSupported):
+        _unsupported()  # the stand-in raises what NVML raises
+    assert _query(_unsupported, "h") is None
+    assert _query(_unsupported, "h", default="N/A") == "N/A"
+    assert _query(_lost, "h", default=0) == 0  # any NVML error costs that reading only
+
+
+def test_query_lets_a_bug_through() -> None:
+    def buggy(handle: object) -> object:
+        raise TypeError("a bug, not NVML")
+
+    with pytest.raises(TypeError, match="a bug"):
+        _query(buggy, "h")
+    with pytest.raises(AttributeError):
+        _query(lambda handle: handle.no_such_field, object())
+
+
+def _gpu(**broken: Callable[..., object]) -> SimpleNamespace:
+    """NVML's functions for one GPU (8 GiB, 2 GiB used, 40 % busy), some replaced by ``broken``."""
+    functions: dict[str, Callable[..., object]] = {
+        "nvmlDeviceGetName": lambda _h: b"Test GPU",
+        "nvmlDeviceGetUtilizationRates": lambda _h: SimpleNamespace(gpu=40, memory=10),
+        "nvmlDeviceGetMemoryInfo": lambda _h: SimpleNamespace(used=2 * 2**30, total=8 * 2**30),
+    }
+    return SimpleNamespace(**(functions | broken))
+
+
+def test_gpu_sample_reads_every_field() -> None:
+    assert _gpu_sample(_gpu(), 0, "h") == ev.GpuSample(0, "Test GPU", 40.0, 2048.0, 8192.0)
+
+
+def test_an_unsupported_field_is_na_on_its_own() -> None:
+    assert _gpu_sample(_gpu(nvmlDeviceGetUtilizationRates=_unsupported), 1, "h") == ev.GpuSample(
+        1, "Test GPU", None, 2048.0, 8192.0
+    )
+    assert _gpu_sample(_gpu(nvmlDeviceGetMemoryInfo=_unsupported), 0, "h") == ev.GpuSample(
+        0, "Test GPU", 40.0, None, None
+    )
+    assert _gpu_sample(_gpu(nvmlDeviceGetName=_lost), 0, "h") == ev.GpuSample(0, "N/A", 40.0, 2048.0, 8192.0)
+
+
+def test_a_gpu_without_a_handle_is_all_na() -> None:
+    assert _gpu_sample(_gpu(), 2, None) == ev.GpuSample(2, "N/A", None, None, None)
+
+
+def test_a_bug_in_a_sample_is_not_hidden() -> None:
+    with pytest.raises(AttributeError):
+        _gpu_sample(_gpu(nvmlDeviceGetUtilizationRates=lambda _h: SimpleNamespace()), 0, "h")
