@@ -154,18 +154,18 @@ class MeetupLabApp(App[None]):
         # A lab's form is kept once made, with what was typed in it, and shown again as it was
         # left (opening a kept screen takes a third of the time of making one); it is made anew
         # once the lab has run with other values.
-        form = FormScreen(lab, last, "the values you last ran it with")
+        why = "the values you last ran it with"
         name = f"form-{lab.name}"
         if self.is_screen_installed(name):
             kept = self.get_screen(name)
             if kept in self.screen_stack:  # open below (the palette reaches a form from anywhere)
-                self.push_screen(form)
+                self.push_screen(FormScreen(lab, last, why))
                 return
             if isinstance(kept, FormScreen) and kept.like == last:
                 self.push_screen(name)
                 return
             self.uninstall_screen(name)
-        self.install_screen(form, name)
+        self.install_screen(FormScreen(lab, last, why), name)
         self.push_screen(name)
 
     def _last_used(self, lab: Lab) -> RunRequest | None:

@@ -16,7 +16,7 @@ import typer
 from typer.core import TyperGroup
 
 from labs import paths
-from labs.commands import COMMANDS_GROUP, RUNS_DIR, CommandError, LabCommand
+from labs.commands import COMMANDS_GROUP, EXIT_FAILED, EXIT_USAGE, RUNS_DIR, CommandError, LabCommand
 
 if TYPE_CHECKING:
     from labs.recording import RunRecord
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from labs.runner import Run, RunRequest
     from tui.headless import Outcome
 
-EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 1, 2, 130
+EXIT_CANCELLED = 130
 # A viewer ended by a signal exits 128 + its number, as shells do.
 EXIT_HANGUP, EXIT_BROKEN_PIPE, EXIT_TERMINATED = 129, 141, 143
 STOP_WAIT_S = 30.0
@@ -36,15 +36,22 @@ class Commands(TyperGroup):
     looked up only when a name is not one of the CLI's own or every command is listed
     (``--help``): ``run`` and the rest start without looking."""
 
+    _labs_added = False
+
+    def _add_labs(self) -> None:
+        if not self._labs_added:  # click lists the commands more than once per --help
+            _add_lab_commands(self)
+            self._labs_added = True
+
     # Typer's own click (vendored) types these: Any stands for its Context and Command.
     def list_commands(self, ctx: Any) -> list[str]:
-        _add_lab_commands(self)
+        self._add_labs()
         return super().list_commands(ctx)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if (command := super().get_command(ctx, cmd_name)) is not None:
             return command
-        _add_lab_commands(self)
+        self._add_labs()
         return super().get_command(ctx, cmd_name)
 
 
@@ -500,7 +507,7 @@ def show(
 
 
 def _add_lab_commands(group: TyperGroup) -> None:
-    """The labs' commands (the ``meetup_lab.commands`` entry points), once, as ``group``'s."""
+    """The labs' commands (the ``meetup_lab.commands`` entry points), as ``group``'s."""
     from importlib.metadata import entry_points
 
     for entry in entry_points(group=COMMANDS_GROUP):
