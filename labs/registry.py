@@ -1,5 +1,11 @@
 """The labs, by name.
 
+Every lab, the built-in ones too, is a plugin: a :class:`Lab` object named by an entry
+point of the ``meetup_lab.labs`` group in its package's metadata (see pyproject.toml and
+docs/writing-a-lab.md). So this module imports no lab, and a lab package, once installed,
+is in the menu, ``list`` and ``params`` like a built-in one. A lab can also be named
+without installing it, as ``package.module:NAME``.
+
 A lab module must import cheaply (no TensorFlow at module level): the menu,
 ``--help`` and parameter validation all import it. TensorFlow is imported
 inside the lab's run function, in the run's own process.
@@ -7,6 +13,7 @@ inside the lab's run function, in the run's own process.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -19,6 +26,9 @@ from typing import Any
 from labs import params as params_mod
 from labs.context import RunContext
 from labs.events import Event
+
+LABS_GROUP = "meetup_lab.labs"  # the entry-point group
+OWN_PACKAGE = "meetup-lab"  # a name its labs have is never another package's
 
 RunFunction = Callable[[Any, RunContext], Generator[Event, None, dict[str, Any]]]
 
@@ -36,6 +46,7 @@ class Lab:
     key_metric: str | tuple[str, ...] | None = None
     steps: Callable[[Any], int | None] | None = None  # total steps, for progress and ETA (None: unknown)
     charts: tuple[str, ...] = ()  # metrics the run screen charts first
+    order: int = 100  # where the menu and `list` show it: lower first, then by name
     draws: bool = True  # whether runs send frames: the run screen gives a lab that does not more log
     # Called with (params, device) in the run's process before TensorFlow starts its
     # runtime: what can only be set then (logical devices) is set here.
@@ -70,6 +81,14 @@ def resolve(ref: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+def _why(exc: Exception) -> str:
+    """What went wrong in loading a lab's module, on one line."""
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "its source"
+        return f"{where}: SyntaxError: {exc.msg}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def _origin(ref: str) -> str:
     """ " (from FILE)" for a module that can be found, for error lines."""
     try:
@@ -79,25 +98,54 @@ def _origin(ref: str) -> str:
     return f" (from {spec.origin})" if spec is not None and spec.origin else ""
 
 
-def _builtin() -> dict[str, Lab]:
-    from labs.customop.lab import LAB as CUSTOMOP
-    from labs.glasses.lab import LAB as GLASSES
-    from labs.logreg.lab import LAB as LOGREG
-    from labs.minibatch.lab import LAB as MINIBATCH
-    from labs.pde.lab import LAB as PDE
+@dataclass(frozen=True)
+class Installed:
+    """The installed labs by name, and by entry-point name a line for each that gave no lab."""
 
-    return {lab.name: lab for lab in (PDE, LOGREG, GLASSES, CUSTOMOP, MINIBATCH)}
+    labs: dict[str, Lab]
+    errors: dict[str, str]
+
+
+@functools.cache  # the installed packages do not change under a running process
+def installed() -> Installed:
+    from importlib.metadata import entry_points
+
+    found: list[Lab] = []
+    errors: dict[str, str] = {}
+    # Packages are found in sys.path's order, so one early on the path would otherwise take
+    # a built-in lab's name.
+    points = sorted(
+        entry_points(group=LABS_GROUP), key=lambda point: point.dist is None or point.dist.name != OWN_PACKAGE
+    )
+    for point in points:
+        where = f"lab {point.name!r} ({point.value}, from {point.dist.name if point.dist else '?'})"
+        try:
+            lab = point.load()
+        except Exception as exc:  # a user's package may raise anything: one line, the other labs still work
+            errors[point.name] = f"{where}: {_why(exc)}"
+            continue
+        if not isinstance(lab, Lab):
+            errors[point.name] = f"{where}: {type(lab).__name__} is not a Lab"
+        elif any(other.name == lab.name for other in found):
+            errors[point.name] = f"{where}: the name {lab.name!r} is taken by another lab"
+        else:
+            found.append(lab)
+    # Metadata lists entry points by name: the menu's order is the labs' own.
+    found.sort(key=lambda lab: (lab.order, lab.name))
+    return Installed({lab.name: lab for lab in found}, errors)
 
 
 def all_labs() -> dict[str, Lab]:
-    return _builtin()
+    return dict(installed().labs)
 
 
 def get_lab(name: str) -> Lab:
-    """A built-in lab by name, or any lab object by ``package.module:NAME``."""
-    labs = _builtin()
+    """An installed lab by name, or any lab object by ``package.module:NAME``."""
+    labs, errors = installed().labs, installed().errors
     if name in labs:
         return labs[name]
+    if name in errors:
+        raise LookupError(f"cannot load {errors[name]}")
     if ":" in name:
         # Like `python -m`, look in the current folder too (the console script's
         # sys.path does not); the run's process inherits this sys.path.
@@ -105,13 +153,12 @@ def get_lab(name: str) -> Lab:
             sys.path.insert(0, os.getcwd())
         try:
             lab = resolve(name)
-        except SyntaxError as exc:
-            where = f"{exc.filename}, line {exc.lineno}" if exc.filename else "its source"
-            raise LookupError(f"cannot load lab {name!r}: {where}: SyntaxError: {exc.msg}") from None
         except Exception as exc:  # a user's module may raise anything at import: one line, no traceback
-            origin = _origin(name)
-            raise LookupError(f"cannot load lab {name!r}{origin}: {type(exc).__name__}: {exc}") from None
+            origin = "" if isinstance(exc, SyntaxError) else _origin(name)
+            raise LookupError(f"cannot load lab {name!r}{origin}: {_why(exc)}") from None
         if isinstance(lab, Lab):
             return lab
         raise LookupError(f"{name!r} is not a Lab")
+    if not labs:
+        raise LookupError(f"unknown lab {name!r}: no labs are installed (pip install -e . installs these)")
     raise LookupError(f"unknown lab {name!r}: available labs are {', '.join(labs)}")

@@ -84,6 +84,10 @@ def _lab(name: str) -> Lab:
 def _open_tui(
     runs_dir: Path | None, start: RunRequest | None = None, replay: RunRecord | None = None
 ) -> None:
+    import sys
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # else Textual would wait on a pipe for keys
+        fail("the console needs a terminal; without one, use `run LAB --headless` or `show RUN --headless`")
     from tui.app import make_app
 
     make_app(runs_dir=paths.runs_dir(runs_dir), start=start, replay=replay).run()
@@ -98,11 +102,14 @@ def main_callback(ctx: typer.Context, runs_dir: RunsDir = None) -> None:
 
 @app.command("list")
 def list_labs() -> None:
-    """List the labs."""
-    from labs.registry import all_labs
+    """List the labs: the built-in ones and those of installed lab packages."""
+    from labs.registry import installed
 
-    for lab in all_labs().values():
+    found = installed()
+    for lab in found.labs.values():
         typer.echo(f"{lab.name:<12} {lab.summary}")
+    for error in found.errors.values():  # the labs that load are listed all the same
+        typer.echo(f"meetup-lab: warning: {error}", err=True)
 
 
 @app.command()

@@ -342,6 +342,7 @@ def _steps(p: CustomopParams) -> int:
 
 LAB = Lab(
     name="customop",
+    order=40,
     title="A custom C++ op, checked",
     summary="Build a C++ TensorFlow op, load it, register its gradient, and check it numerically "
     "and by training",

@@ -237,6 +237,7 @@ def _results(model: Any, images: Any, ctx: RunContext, prefix: str) -> Generator
 
 LAB = Lab(
     name="glasses",
+    order=30,
     title="Glasses or not: the CIFAR-10 tutorial CNN",
     summary="The CIFAR-10 tutorial CNN retrained on 64x64 glasses / no-glasses faces, "
     "with true locally-connected layers and the shortcut-learning trap",

@@ -97,6 +97,7 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
 
 LAB = Lab(
     name="logreg",
+    order=20,
     title="Logistic regression and the Playground",
     summary="One node by maximum likelihood (gradient ascent or Newton), softmax on digits, "
     "and a terminal TensorFlow Playground",

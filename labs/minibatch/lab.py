@@ -135,6 +135,7 @@ def before_tensorflow(p: MinibatchParams, device: str) -> None:
 
 LAB = Lab(
     name="minibatch",
+    order=50,
     title="Mini-batches, placement and tf.distribute",
     summary="SGD vs mini-batch vs full batch, device placement, and tf.distribute over devices "
     "and worker processes, timed and projected",

@@ -189,6 +189,7 @@ def run(p: PdeParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, An
 
 LAB = Lab(
     name="pde",
+    order=10,
     title="PDEs on TensorFlow",
     summary="TensorFlow as a numerical engine: heat, waves, Turing patterns, Poisson by FFT, fractals",
     params_cls=PdeParams,

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 
-from labs.registry import all_labs
+from labs.registry import installed
 from tui.messages import OpenForm
 from tui.widgets.lab_list import LabList
 
@@ -25,8 +25,12 @@ class MenuScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Label("Choose a lab (↑↓ or j k, Enter)", id="menu-hint")
-        yield LabList(list(all_labs().values()))
+        yield LabList(list(installed().labs.values()))
         yield Footer()
+
+    def on_mount(self) -> None:
+        for error in installed().errors.values():  # a lab package that is broken: the others still work
+            self.notify(error, title="A lab could not be loaded", severity="error", timeout=30)
 
     @on(OptionList.OptionSelected, "#lab-list")
     def open_lab(self, event: OptionList.OptionSelected) -> None:

@@ -1,0 +1,1 @@
+"""An example lab package for meetup-lab: fits a line by gradient descent."""
