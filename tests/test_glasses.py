@@ -195,6 +195,35 @@ def write_folder(root: Path, count: int, seed: int) -> None:
         (folder / f"face{i}.{'png' if i % 2 else 'jpg'}").write_bytes(encoded.numpy())
 
 
+def test_training_and_predict_read_a_file_to_the_same_array(tmp_path: Path) -> None:
+    """A model must be shown an image at prediction as it was shown it in training."""
+    from labs.glasses import data, predict
+
+    folder = tmp_path / "mine"
+    write_folder(folder, 6, seed=4)  # PNG and JPEG files at 64x64
+    for name in data.CLASS_DIRS:
+        (folder / name).mkdir(exist_ok=True)
+    big = tf.image.resize(faces.generate(1, 7).images, (90, 120))[0]  # not 64x64: resized on reading
+    pixels = tf.image.convert_image_dtype(big, tf.uint8)
+    (folder / "glasses" / "big.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    (folder / "no_glasses" / "big.jpg").write_bytes(tf.io.encode_jpeg(pixels).numpy())
+    (folder / "no_glasses" / "broken.jpg").write_bytes(b"not an image")
+    loaded = data.load_folder(folder)
+    read = dict(predict.images(folder))
+    names = [
+        str(p.relative_to(folder))
+        for name in data.CLASS_DIRS
+        for p in sorted((folder / name).iterdir())
+        if p.name != "broken.jpg"
+    ]
+    assert read.pop("no_glasses/broken.jpg") is None and loaded.skipped == ["no_glasses/broken.jpg"]
+    assert sorted(read) == sorted(names) and len(names) == len(loaded.split.images) == 8
+    for name, trained_on in zip(names, loaded.split.images, strict=True):
+        shown = read[name]
+        assert shown is not None and shown.shape == (data.SIZE, data.SIZE, 3) and shown.dtype == np.float32
+        np.testing.assert_array_equal(shown, trained_on, err_msg=name)
+
+
 def test_a_users_folder_trains_and_skips_what_cannot_be_read(tmp_path: Path) -> None:
     data = tmp_path / "mine"
     write_folder(data, 120, seed=5)

@@ -59,23 +59,35 @@ class Loaded:
     files: dict[str, int]  # files found under each class folder, decodable or not
 
 
-def load_folder(folder: Path) -> Loaded:
-    """Images under folder/glasses and folder/no_glasses, any format TensorFlow decodes, at 64x64."""
+def read_image(path: Path) -> np.ndarray | None:
+    """The image in ``path`` as the models see it, or None where it does not decode.
+
+    Any format TensorFlow decodes, as RGB, float32 in [0, 1], resized to SIZE x SIZE.
+    Training (``load_folder``) and ``predict`` both read files through this, so a
+    model is shown its images at prediction as it was shown them in training.
+    """
     import tensorflow as tf
 
+    try:
+        decoded = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError):
+        return None
+    return tf.image.resize(tf.image.convert_image_dtype(decoded, tf.float32), (SIZE, SIZE)).numpy()
+
+
+def load_folder(folder: Path) -> Loaded:
+    """Images under folder/glasses and folder/no_glasses, read by ``read_image``."""
     images, labels, skipped = [], [], []
     files: dict[str, int] = {}
     for label, name in enumerate(CLASS_DIRS):
         found = sorted(p for p in (folder / name).rglob("*") if p.is_file())
         files[name] = len(found)
         for path in found:
-            try:
-                decoded = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
-            except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError):
+            image = read_image(path)
+            if image is None:
                 skipped.append(str(path.relative_to(folder)))
                 continue
-            resized = tf.image.resize(tf.image.convert_image_dtype(decoded, tf.float32), (SIZE, SIZE))
-            images.append(resized.numpy())
+            images.append(image)
             labels.append(label)
     stack = np.stack(images) if images else np.zeros((0, SIZE, SIZE, 3), np.float32)
     loaded = Loaded(Split(stack.astype(np.float32), np.array(labels, np.int64)), skipped, files)

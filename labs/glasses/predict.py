@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from labs import paths
 from labs.commands import EXIT_FAILED, CommandError
-from labs.glasses.data import CLASS_DIRS, SIZE
+from labs.glasses.data import CLASS_DIRS, read_image
 
 MODEL_FILES = ("model.keras", "tutorial_model.keras", "local_model.keras")  # what runs save
 
@@ -29,6 +31,13 @@ def model_file(run_dir: Path) -> Path:
     raise LookupError(f"run {run_dir.name} saved no model (is it a finished glasses run?)")
 
 
+def images(folder: Path) -> Iterator[tuple[str, np.ndarray | None]]:
+    """Each file under ``folder``, sorted, by its path relative to the folder, with its image
+    as training reads it (``data.read_image``), or None where it does not decode."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        yield str(path.relative_to(folder)), read_image(path)
+
+
 def label_folder(model_path: Path, folder: Path) -> Iterator[Prediction]:
     """Each image file under ``folder``, sorted, with the predicted label and its probability."""
     import keras
@@ -38,14 +47,10 @@ def label_folder(model_path: Path, folder: Path) -> Iterator[Prediction]:
     import labs.glasses.models  # noqa: F401
 
     model = keras.models.load_model(model_path)
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = str(path.relative_to(folder))
-        try:
-            decoded = tf.io.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, ValueError):
+    for name, image in images(folder):
+        if image is None:
             yield Prediction(name, None)
             continue
-        image = tf.image.resize(tf.image.convert_image_dtype(decoded, tf.float32), (SIZE, SIZE))
         probabilities = tf.nn.softmax(model(image[None], training=False))[0].numpy()
         best = int(probabilities.argmax())
         yield Prediction(name, CLASS_DIRS[best], float(probabilities[best]))
