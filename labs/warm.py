@@ -8,7 +8,7 @@ hands it the run folder and the run's liveness lock over a Unix socket pair
 (``SCM_RIGHTS``); the spare's lab process then sets ``CUDA_VISIBLE_DEVICES``,
 logical devices and threads for that run, as a cold one would.
 
-The spare costs about what an idle TensorFlow process does (see the README).
+The spare costs about what an idle TensorFlow process does (benchmarks/README.md).
 When the app goes, its end of the socket closes and the spare exits.
 """
 

@@ -343,7 +343,7 @@ async def test_a_run_under_the_help_is_painted_again_when_the_help_closes(tmp_pa
         await _wait_for(pilot, lambda: step_shown() > shown + 1000, "the run's paint")
 
 
-async def test_the_help_lists_every_key_of_every_screen_and_the_readme_the_same(tmp_path: Path) -> None:
+async def test_the_help_lists_every_key_of_every_screen_and_the_docs_the_same(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=(120, 60)) as pilot:
         await pilot.press("question_mark")
         console = Console(width=400, file=io.StringIO(), record=True)

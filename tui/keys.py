@@ -1,11 +1,11 @@
-"""Every key of the app, read off the screens' bindings: the help screen and the README's
-key table are made from this, so neither can drift from what the keys do.
+"""Every key of the app, read off the screens' bindings: the help screen and the key
+table of docs/screens.md are made from this, so neither can drift from what the keys do.
 
 A binding's ``tooltip`` says what it does at length (the footer shows it on hover); its
 description is the footer's word. Keys that Textual's own widgets handle (Tab between
 fields, the arrows in a list) have no binding of ours and are listed in ``WIDGET_KEYS``.
 
-``python -m tui.keys`` prints the README's table.
+``python -m tui.keys`` prints the table of docs/screens.md.
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def rows() -> list[KeyRow]:
 
 
 def markdown() -> str:
-    """The README's table of keys."""
+    """The table of keys in docs/screens.md."""
     lines = ["| where | key | does |", "| --- | --- | --- |"]
     lines += [f"| {row.where} | {row.keys} | {row.does} |" for row in rows()]
     return "\n".join(lines) + f"\n\n{TEXT_FIELDS}\n"
