@@ -11,13 +11,12 @@ a second (and always at the end).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from labs import events as ev
-from labs.chance import chance_warning
 from labs.context import RunContext
 from labs.logreg import data, train
 from labs.logreg.report import SURFACE_SIDE, sigmoid
@@ -111,31 +110,27 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
 
     train_xy = (tf.constant(x_train), tf.constant(y_train, tf.float32))
     test_xy = (tf.constant(x_test), tf.constant(y_test, tf.float32))
-    last_frame, values, done = 0.0, {}, 0
-    for done in range(1, p.epochs + 1):
-        rate, change = train.apply_rate(optimizer, ctx.tuning, rate)
-        if change is not None:
-            yield ev.Log(change)
-        epoch(tf.constant(done))
+
+    def measure() -> dict[str, float]:
         train_loss, train_acc = evaluate(*train_xy)
         test_loss, test_acc = evaluate(*test_xy)
-        values = {
+        return {
             "train_loss": float(train_loss),
             "test_loss": float(test_loss),
             "train_accuracy": float(train_acc),
             "test_accuracy": float(test_acc),
-            "learning_rate": rate,
         }
-        train.check_finite(values["train_loss"], done)
-        yield ev.Metric(step=done, values=values)
+
+    last_frame = 0.0
+
+    def show(done: int) -> Iterator[ev.Event]:
+        nonlocal last_frame
         now = time.monotonic()
         if now - last_frame >= 1 / FRAMES_PER_S or done == p.epochs or ctx.cancelled:
             last_frame = now
             yield ctx.frame("output", done, output_surface(model, surface_x), points=markers, contour=0.5)
-        if ctx.cancelled:
-            break
-    if (warning := chance_warning(values["test_accuracy"], y_test)) is not None:
-        yield ev.Log(warning, level="warning")
+
+    done, values = yield from train.fit(ctx, p.epochs, rate, optimizer, epoch, measure, show, y_test)
     final = output_surface(model, surface_x)
     yield ctx.save_array("output", final, "p(y=1) over [-6, 6]², top row first")
     yield ctx.save_heatmap_png("output", final)

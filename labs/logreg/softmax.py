@@ -7,13 +7,12 @@ epoch; draws the ten learned weight images and the test confusion matrix.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from labs import events as ev
-from labs.chance import chance_warning
 from labs.context import RunContext
 from labs.digits import load_digits
 from labs.logreg import train
@@ -92,26 +91,21 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
 
     train_xy = (tf.constant(digits.x_train), tf.constant(digits.y_train))
     test_xy = (tf.constant(digits.x_test), tf.constant(digits.y_test))
-    values: dict[str, float] = {}
     predicted = np.zeros_like(digits.y_test)
-    done = 0
-    for done in range(1, p.epochs + 1):
-        rate, change = train.apply_rate(optimizer, ctx.tuning, rate)
-        if change is not None:
-            yield ev.Log(change)
-        epoch(tf.constant(done))
+
+    def measure() -> dict[str, float]:
+        nonlocal predicted
         train_loss, train_pred = evaluate(*train_xy)
         test_loss, test_pred = evaluate(*test_xy)
         predicted = test_pred.numpy()
-        values = {
+        return {
             "train_loss": float(train_loss),
             "test_loss": float(test_loss),
             "train_accuracy": float(np.mean(train_pred.numpy() == digits.y_train)),
             "test_accuracy": float(np.mean(predicted == digits.y_test)),
-            "learning_rate": rate,
         }
-        train.check_finite(values["train_loss"], done)
-        yield ev.Metric(step=done, values=values)
+
+    def show(done: int) -> Iterator[ev.Event]:
         kernel = model.layers[-1].kernel.numpy()
         yield ctx.frame(
             "weights",
@@ -128,10 +122,8 @@ def run(p: LogregParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str,
             caption=CONFUSION_CAPTION,
             labels=CONFUSION_LABELS,
         )
-        if ctx.cancelled:
-            break
-    if (warning := chance_warning(values["test_accuracy"], digits.y_test)) is not None:
-        yield ev.Log(warning, level="warning")
+
+    done, values = yield from train.fit(ctx, p.epochs, rate, optimizer, epoch, measure, show, digits.y_test)
     kernel = model.layers[-1].kernel.numpy()
     yield ctx.save_array("weights", kernel, f"W: {digits.side**2} pixels x 10 classes")
     yield ctx.save_heatmap_png("weights", weight_mosaic(kernel, digits.side), signed=True)

@@ -1,7 +1,9 @@
 """The Keras training loop the softmax and playground modes share.
 
-One compiled function runs a whole epoch of mini-batch steps, so an epoch
-costs one Python call and the playground can draw its surface every epoch.
+``fit`` is the loop over epochs (the learning rate retuned between them, the
+metrics, the frames, a stop); ``make_epoch`` is one epoch. One compiled
+function runs a whole epoch of mini-batch steps, so an epoch costs one Python
+call and the playground can draw its surface every epoch.
 The data sit in memory as tensors and each batch is a gather through a
 shuffled index: measured on 2 cores, iterating a shuffled ``tf.data``
 pipeline inside the compiled epoch cost about 100 ms an epoch (250 points,
@@ -10,12 +12,53 @@ batches of 10) against about 4 ms this way.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 import numpy as np
 
-from labs.context import Diverged
+from labs import events as ev
+from labs.chance import chance_warning
+from labs.context import Diverged, RunContext
 from labs.logreg.report import retune
+
+
+def fit(
+    ctx: RunContext,
+    epochs: int,
+    rate: float,
+    optimizer: Any,
+    epoch: Callable[[Any], Any],
+    measure: Callable[[], dict[str, float]],
+    show: Callable[[int], Iterable[ev.Event]],
+    y_test: np.ndarray,
+) -> Generator[ev.Event, None, tuple[int, dict[str, float]]]:
+    """Up to ``epochs`` epochs, then a warning if the model does no better than chance.
+
+    Before each epoch the rate the user set is given to the optimizer. After it,
+    ``measure()`` gives train_loss, test_loss, train_accuracy and test_accuracy,
+    reported with the learning rate as the epoch's metric, and ``show(epoch)``
+    the epoch's frames. A stop asked for ends the run after that epoch's frames.
+    Returns the epochs done and the last metrics.
+    """
+    import tensorflow as tf
+
+    values: dict[str, float] = {}
+    done = 0
+    for done in range(1, epochs + 1):
+        rate, change = apply_rate(optimizer, ctx.tuning, rate)
+        if change is not None:
+            yield ev.Log(change)
+        epoch(tf.constant(done))
+        values = {**measure(), "learning_rate": rate}
+        check_finite(values["train_loss"], done)
+        yield ev.Metric(step=done, values=values)
+        yield from show(done)
+        if ctx.cancelled:
+            break
+    if (warning := chance_warning(values["test_accuracy"], y_test)) is not None:
+        yield ev.Log(warning, level="warning")
+    return done, values
 
 
 def make_epoch(
