@@ -111,6 +111,11 @@ class Artifact:
     time: float = 0.0
 
 
+# The most points a line is drawn with, a Chart's series or a metric's sparkline: a panel is
+# never wider, so more would not show. The engine thins a Chart's lines to it; viewers keep it.
+MAX_POINTS = 400
+
+
 @dataclass(frozen=True)
 class Chart:
     """Lines of y against x, one per series: loss against seconds, one line per batch size.

@@ -16,6 +16,7 @@ import pytest
 from labs import events as ev
 from labs.compare import compare
 from labs.minibatch import cluster, data, projection
+from labs.minibatch.curves import Curves
 from labs.minibatch.lab import MinibatchParams
 from labs.params import ParamError, build
 from labs.recording import RunRecord
@@ -327,6 +328,15 @@ def test_meetup_lab_worker_refuses_a_bad_cluster_file(
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("meetup-lab: error: ") and message in line
+
+
+def test_a_long_line_is_sent_thinned_to_what_a_panel_shows_keeping_its_last_point() -> None:
+    curves = Curves("loss", "seconds", "loss")
+    for i in range(5 * ev.MAX_POINTS + 3):
+        curves.add("batch 32", float(i), 1.0 / (i + 1))
+    line = curves.chart().series["batch 32"]
+    assert ev.MAX_POINTS // 2 <= len(line) <= ev.MAX_POINTS + 1
+    assert line[0] == (0.0, 1.0) and line[-1] == (5.0 * ev.MAX_POINTS + 2, 1.0 / (5 * ev.MAX_POINTS + 3))
 
 
 def test_projection_bands_scaling_and_break_even() -> None:

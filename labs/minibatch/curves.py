@@ -1,7 +1,7 @@
 """Lines that grow as a run goes, sent as one chart that the run screen redraws.
 
 A chart event carries every line so far, so it is sent at most a few times a
-second, and a long line is thinned to MAX_POINTS (a panel is never wider):
+second, and a long line is thinned to events.MAX_POINTS (a panel is never wider):
 what is sent and recorded stays bounded however long the run.
 """
 
@@ -12,7 +12,6 @@ import time
 
 from labs import events as ev
 
-MAX_POINTS = 400
 INTERVAL_S = 0.25
 
 
@@ -34,7 +33,7 @@ class Curves:
 
 
 def _thin(points: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    stride = math.ceil(len(points) / MAX_POINTS)
+    stride = math.ceil(len(points) / ev.MAX_POINTS)
     kept = points[::stride]
     if kept[-1] != points[-1]:
         kept.append(points[-1])

@@ -15,10 +15,10 @@ from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
+from labs.events import MAX_POINTS
 from labs.numbers import fmt
 
 PREFERRED = ("loss", "val_loss", "accuracy", "val_accuracy")
-MAX_POINTS = 400  # a panel is never wider; older points are dropped
 BARS = "▁▂▃▄▅▆▇█"
 # A positive metric whose largest value is this many times its smallest (a wave's energy)
 # is drawn on a log scale, where its late decades would otherwise be one flat bar.
@@ -74,7 +74,7 @@ class MetricCharts(Widget):
                 if name in values and math.isfinite(values[name]):
                     points = self.series.setdefault(name, [])
                     points.append(values[name])
-                    del points[:-MAX_POINTS]
+                    del points[:-MAX_POINTS]  # older points are dropped
         if self.series:
             # Charted metrics in the lab's order, whichever came first.
             self.series = {n: self.series[n] for n in self.preferred if n in self.series}
