@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +15,13 @@ from tests.support import kill_run
 
 @pytest.fixture(scope="session")
 def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache of compiled ops for the whole session: each op compiles once, not per test."""
-    return tmp_path_factory.mktemp("cache")
+    """One cache of compiled ops for the whole session: each op compiles once, not per test,
+    nor per worker under ``pytest -n`` (the workers' folders share a parent; the build locks
+    a library while it compiles it)."""
+    base = tmp_path_factory.getbasetemp()
+    cache = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "build-cache"
+    cache.mkdir(exist_ok=True)
+    return cache
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ registers its GPU kernels too.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -163,11 +164,28 @@ def build(
     if library.is_file():
         yield ev.Log(f"build: cached {library.name} (same sources, TensorFlow, compiler and flags)")
         return Built(library, cmd, cached=True)
+    # Runs side by side (a sweep) may build the same library at once: one compiles, the others
+    # wait for it and take what it wrote, rather than all compiling into one partial file.
+    with open(library.with_suffix(".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield ev.Log(f"build: waiting for another build of {library.name}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if library.is_file():
+            yield ev.Log(f"build: cached {library.name} (built by another run meanwhile)")
+            return Built(library, cmd, cached=True)
+        partial = command(source, library.with_suffix(".partial"), cuda, arch)
+        yield from _compile(sources, library, cmd, partial)
+    return Built(library, cmd, cached=False)
+
+
+def _compile(
+    sources: list[Path], library: Path, cmd: list[str], partial_cmd: list[str]
+) -> Generator[ev.Event, None, None]:
+    """Run the compiler into a partial file, then put it in place as ``library``."""
     yield ev.Log(f"build: {shlex.join(cmd)}")
-    partial = library.with_suffix(".partial")
-    proc = subprocess.Popen(
-        command(source, partial, cuda, arch), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    proc = subprocess.Popen(partial_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     lines = []
     for line in proc.stdout:
@@ -181,11 +199,10 @@ def build(
         ] or lines
         shown = "\n".join(errors[:12])
         what = " + ".join(str(path) for path in sources)
-        tool = "the compiler" if cuda is None else "nvcc"
+        tool = "the compiler" if len(sources) == 1 else "nvcc"
         raise RunError(f"{tool} failed (exit {proc.returncode}) on {what}:\n{shown}")
-    partial.replace(library)  # only a complete library enters the cache
+    library.with_suffix(".partial").replace(library)  # only a complete library enters the cache
     yield ev.Log(f"build: wrote {library}")
-    return Built(library, cmd, cached=False)
 
 
 def built(source: Path, cache: Path, cuda: Path | None = None, arch: str | None = None) -> Built:
