@@ -32,6 +32,7 @@ from labs.params import ParamError
 from labs.recording import OUTPUT, RunRecord
 from labs.registry import Lab, get_lab
 from labs.state import RunState
+from labs.teardown import exit_now
 from labs.tensorboard import ScalarWriter
 
 # Once its supervisor is gone, a run that has not stopped by itself within this
@@ -305,7 +306,7 @@ def run(record: RunRecord, warm: bool) -> None:
 
     def end_orphan() -> None:
         if emitter.finish(ev.Interrupted(reason=ORPHANED, log_tail=record.log_tail()), {}):
-            _exit(0)
+            exit_now(0)
 
     control = Control(emitter.emit, end_orphan, meta.get("params"))
     emitter.on_write_error = control.stop.set
@@ -361,20 +362,12 @@ def run(record: RunRecord, warm: bool) -> None:
     emitter.finish(terminal, result)
 
 
-def _exit(code: int) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Skip interpreter teardown: TensorFlow's atexit hooks can hang or crash,
-    # and everything worth keeping is already on disk.
-    os._exit(code)
-
-
 def main() -> None:
     try:
         _main()
     except BaseException:  # a fault of our own (a full disk, say): its last words, then out
         traceback.print_exc()
-        _exit(1)
+        exit_now(1)
 
 
 def _main() -> None:
@@ -388,7 +381,7 @@ def _main() -> None:
         _import_tensorflow()
         line = sys.stdin.readline()  # "run RUN_DIR", or end of file: nobody needs the spare
         if not line.startswith("run "):
-            _exit(0)
+            exit_now(0)
         run_dir = line[4:].strip()
         # Until now its output went to the spare's log: from here on it is the run's.
         log_fd = os.open(Path(run_dir) / OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -398,7 +391,7 @@ def _main() -> None:
     else:
         run_dir = sys.argv[1]
     run(RunRecord(Path(run_dir)), warm)
-    _exit(0)
+    exit_now(0)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from labs.teardown import exit_now
+
 LOCALHOST = "127.0.0.1"
 PARENT_ENV = "MEETUP_LAB_PARENT_PID"  # set by a run for the processes it starts itself
 
@@ -90,7 +92,7 @@ def die_with_parent() -> None:
 
     ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != int(parent):  # the parent died before the line above
-        os._exit(1)
+        exit_now(1)
 
 
 def child_env(**extra: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from labs.commands import EXIT_FAILED, CommandError
 from labs.minibatch import cluster as cluster_mod
 from labs.minibatch import data, distributed, models, private_net, train
 from labs.minibatch.lab import MinibatchParams
+from labs.teardown import exit_now
 
 
 class OneReplicaPerWorker(RuntimeError):
@@ -83,8 +84,7 @@ def main() -> None:
     private_net.join_from_env()  # before TensorFlow listens on anything
     spec = cluster_mod.read(Path(sys.argv[1]))
     serve(spec, int(sys.argv[2]), sys.stdout, Path(sys.argv[3]) if len(sys.argv) > 3 else None)
-    sys.stdout.flush()
-    os._exit(0)  # skip TensorFlow's teardown, which can hang once peers are gone
+    exit_now(0)  # not TensorFlow's teardown, which can hang once peers are gone
 
 
 if __name__ == "__main__":
@@ -116,6 +116,4 @@ def command(cluster: Path, index: int) -> int:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         print(f"meetup-lab: error: worker {index} stopped: {first}", file=sys.stderr)
         code = EXIT_FAILED
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(code)
