@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import tensorflow as tf  # noqa: E402
 from bench_pde import side_by_side  # noqa: E402
 
-from labs.customop import build, cuda, gradients, ops  # noqa: E402
+from labs.customop import build, cuda, gradients, shipped  # noqa: E402
 
-SOURCE = ops.SOURCES / "matmul_bias.cc"
+SOURCE = shipped.SOURCES / "matmul_bias.cc"
 COLUMNS = f"{'n x k x m':<18} {'pass':<9} {'MatMulBias ms':>14} {'tf.matmul+b ms':>15} {'time ratio':>11}"
 SHAPES = ((64, 64, 10), (256, 784, 10), (1024, 1024, 1024))  # (n, k, m): digits, MNIST, a big layer
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from labs import events as ev
-from labs.customop import build, cuda, ops
+from labs.customop import build, cuda, shipped
 from labs.customop.lab import CustomopParams
 from labs.devices import gpu_names
 from labs.params import ParamError
@@ -85,13 +85,13 @@ def test_zero_out_fails_without_a_gradient_and_passes_with_one() -> None:
 def test_quaternion_distance_treats_q_and_minus_q_alike_and_matches_another_formula(
     build_cache: Path,
 ) -> None:
-    built = build.built(ops.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
+    built = build.built(shipped.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
     library = build.load(built.library)
-    q = ops.unit_quaternions(np.random.default_rng(0), 50, "float64")
+    q = shipped.unit_quaternions(np.random.default_rng(0), 50, "float64")
     np.testing.assert_allclose(library.quaternion_distance(q, -q).numpy(), 0.0, atol=1e-7)
-    r = ops.unit_quaternions(np.random.default_rng(1), 50, "float64")
+    r = shipped.unit_quaternions(np.random.default_rng(1), 50, "float64")
     got = library.quaternion_distance(q, r).numpy()
-    np.testing.assert_allclose(got, ops.relative_rotation_angle(q, r), atol=1e-10)
+    np.testing.assert_allclose(got, shipped.relative_rotation_angle(q, r), atol=1e-10)
     assert got.min() >= 0 and got.max() <= np.pi
     # A 90° turn about z: the distance is π/2.
     turn = np.array([[np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)]])
@@ -101,15 +101,15 @@ def test_quaternion_distance_treats_q_and_minus_q_alike_and_matches_another_form
 
 
 def test_kernel_agreement_compares_two_devices_and_catches_a_quiet_fallback(build_cache: Path) -> None:
-    built = build.built(ops.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
+    built = build.built(shipped.SOURCES / "quaternion_distance.cc", build_cache / "meetup-lab" / "ops")
     call = build.load(built.library).quaternion_distance
     rng = np.random.default_rng(0)
-    same = cuda.agreement(call, ops.quaternion_inputs, ("float32", "float64"), rng, "/CPU:0")
+    same = cuda.agreement(call, shipped.quaternion_inputs, ("float32", "float64"), rng, "/CPU:0")
     assert same.status == "pass" and same.values["cuda_max_error"] == 0.0
     assert "agree on 6 random cases" in same.detail
     # This library has CPU kernels only: eager TensorFlow runs the op on the CPU when asked for a GPU
     # (with or without one), and the check must notice rather than compare the CPU with itself.
-    fallback = cuda.agreement(call, ops.quaternion_inputs, ("float32",), rng, "/GPU:0")
+    fallback = cuda.agreement(call, shipped.quaternion_inputs, ("float32",), rng, "/GPU:0")
     assert fallback.status == "fail"
     assert fallback.detail == "float32: asked for /GPU:0, ran on CPU: no kernel there"
     calls = []
@@ -118,7 +118,7 @@ def test_kernel_agreement_compares_two_devices_and_catches_a_quiet_fallback(buil
         calls.append(1)
         return call(*arrays) + 1e-3 * (len(calls) % 2 == 0)
 
-    off = cuda.agreement(drifting, ops.quaternion_inputs, ("float64",), rng, "/CPU:0")
+    off = cuda.agreement(drifting, shipped.quaternion_inputs, ("float64",), rng, "/CPU:0")
     assert off.status == "fail" and off.detail == "float64: /CPU:0 is off /CPU:0 by up to 0.001"
 
 
@@ -158,7 +158,7 @@ def test_cuda_on_compiles_the_kernels_with_nvcc_and_registers_them_for_each_dtyp
 def test_each_shipped_cuda_half_compiles_and_links_with_every_symbol_defined(
     op: str, build_cache: Path
 ) -> None:
-    source = ops.SOURCES / f"{op}.cc"
+    source = shipped.SOURCES / f"{op}.cc"
     built = build.built(source, build_cache / "meetup-lab" / "ops", cuda.companion(source))
     assert built.library.is_file() and built.library.name.startswith(f"{op}-cuda-")
     assert "-DGOOGLE_CUDA=1" in built.command and "defs" in built.command  # linked with -z defs
@@ -167,7 +167,7 @@ def test_each_shipped_cuda_half_compiles_and_links_with_every_symbol_defined(
 @needs_nvcc
 def test_a_launcher_the_cu_never_instantiates_is_a_link_error_that_names_it(tmp_path: Path) -> None:
     for name in ("zero_out.cc", "zero_out.cu", "launch.cuh", "gpu_stream.h"):
-        (tmp_path / name).write_text((ops.SOURCES / name).read_text())
+        (tmp_path / name).write_text((shipped.SOURCES / name).read_text())
     cu = tmp_path / "zero_out.cu"
     cu.write_text("\n".join(line for line in cu.read_text().splitlines() if "ZeroOutGpu<double>" not in line))
     code, events, _ = customop(f"source={tmp_path / 'zero_out.cc'}", "cuda=on")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from labs.chance import chance_warning
-from labs.customop.ops import Inputs, unit_quaternions
+from labs.customop.shipped import Inputs, unit_quaternions
 
 # Forward tolerance by dtype, relative to the answer's size: rounding in a short sum in each
 # float type; integer, boolean and string results must be exact.

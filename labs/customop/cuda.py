@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from labs.customop.checks import CASES, Check, difference, first_line, listed, size, tolerance
-from labs.customop.ops import Inputs
+from labs.customop.shipped import Inputs
 
 CHOICES = ("auto", "on", "off")
 

@@ -23,7 +23,7 @@ from labs.customop import checks
 from labs.customop.checks import Check
 from labs.customop.cuda import CHOICES as CUDA_CHOICES
 from labs.customop.cuda import companion
-from labs.customop.ops import SHIPPED, OpSpec
+from labs.customop.shipped import SHIPPED, OpSpec
 from labs.customop.signature import CannotMake, Signature
 from labs.params import ParamError, param
 from labs.registry import Lab
