@@ -193,7 +193,7 @@ def start_long_multiworker() -> subprocess.Popen[str]:
     """Two local workers on a run too long to end by itself, its events as JSON on stdout."""
     return start_cli(
         "run", "minibatch", "--headless", "--json", "--device", "cpu",
-        "--set", "mode=multiworker", "--set", "steps=10000000", "--set", "worker_timeout=30",
+        "--set", "mode=multiworker", "--set", "steps=10000000", "--set", "worker_timeout=120",
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
 
