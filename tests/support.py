@@ -129,7 +129,10 @@ def cli_env(**extra: str) -> dict[str, str]:
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    # Rich takes a terminal's size from these over the terminal's own (pytest-xdist's workers
+    # set both), and a program in a pseudo-terminal must see the pseudo-terminal's.
     env.pop("COLUMNS", None)
+    env.pop("LINES", None)
     env.pop("FORCE_COLOR", None)
     env.update(extra)
     return env
