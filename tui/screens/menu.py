@@ -30,7 +30,7 @@ class MenuScreen(Screen[None]):
 
     def on_mount(self) -> None:
         for error in installed().errors.values():  # a lab package that is broken: the others still work
-            self.notify(error, title="A lab could not be loaded", severity="error", timeout=30)
+            self.notify(error, title="A lab could not be loaded", severity="error", timeout=10)
 
     @on(OptionList.OptionSelected, "#lab-list")
     def open_lab(self, event: OptionList.OptionSelected) -> None:

@@ -20,7 +20,7 @@ def run(p: LineParams, ctx: RunContext) -> Generator[ev.Event, None, dict[str, A
     y = p.slope * x + p.intercept + tf.random.normal((p.points,), stddev=p.noise)
     slope, intercept = tf.Variable(0.0), tf.Variable(0.0)
     optimizer = tf.keras.optimizers.SGD(p.learning_rate)
-    yield ev.Log(f"fitting y = {p.slope} x + {p.intercept} to {p.points} noisy points")
+    yield ev.Log(f"fitting y = {p.slope:g} x {p.intercept:+g} to {p.points} noisy points")
 
     loss = tf.constant(0.0)
     for step in range(1, p.steps + 1):
