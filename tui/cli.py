@@ -84,9 +84,9 @@ def _lab(name: str) -> Lab:
 def _open_tui(
     runs_dir: Path | None, start: RunRequest | None = None, replay: RunRecord | None = None
 ) -> None:
-    import sys
+    import os
 
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):  # else Textual would wait on a pipe for keys
+    if not (os.isatty(0) and os.isatty(1)):  # else Textual would wait on a pipe for keys (or crash)
         fail("the console needs a terminal; without one, use `run LAB --headless` or `show RUN --headless`")
     from tui.app import make_app
 
@@ -103,9 +103,11 @@ def main_callback(ctx: typer.Context, runs_dir: RunsDir = None) -> None:
 @app.command("list")
 def list_labs() -> None:
     """List the labs: the built-in ones and those of installed lab packages."""
-    from labs.registry import installed
+    from labs.registry import NO_LABS, installed
 
     found = installed()
+    if not found.labs:
+        fail(NO_LABS, EXIT_FAILED)
     for lab in found.labs.values():
         typer.echo(f"{lab.name:<12} {lab.summary}")
     for error in found.errors.values():  # the labs that load are listed all the same

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from labs import events as ev
 from labs.context import RunError
@@ -44,6 +46,8 @@ STATIC_CUDART = ["-lcudart_static", "-Xlinker", "--exclude-libs=libcudart_static
 # instantiates is a link error with its name, not a failed load.
 COMPLETE = ["-Xlinker", "-z", "-Xlinker", "defs"]
 # "op.cc:(.text._Z...[_Z...]+0x5b): undefined reference to ...": the mangled place says nothing.
+LOCK_POLL_S = 0.25  # how often a build waiting for another one's lock tries again
+LOCK_SAY_EVERY = 20  # tries between its lines (5 s): each is a point where the run can stop
 LINKER_PLACE = re.compile(r"^(\S+?):\(\.text\S*\+0x[0-9a-f]+\): ")
 LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
 
@@ -147,6 +151,15 @@ def _key(sources: list[Path], cmd: list[str], output: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def library_path(source: Path, cache: Path, cuda: Path | None = None, arch: str | None = None) -> Path:
+    """Where in ``cache`` the library built from these sources, this TensorFlow, compiler and
+    flags lies (it may not be there yet)."""
+    sources = [source] if cuda is None else [source, cuda]
+    probe = cache / "x.so"
+    name = source.stem if cuda is None else f"{source.stem}-cuda"
+    return cache / f"{name}-{_key(sources, command(source, probe, cuda, arch), probe)}.so"
+
+
 def build(
     source: Path, cache: Path, cuda: Path | None = None, arch: str | None = None
 ) -> Generator[ev.Event, None, Built]:
@@ -157,51 +170,66 @@ def build(
         if not path.is_file():
             raise RunError(f"{path}: no such file")
     cache.mkdir(parents=True, exist_ok=True)
-    probe = cache / "x.so"
-    name = source.stem if cuda is None else f"{source.stem}-cuda"
-    library = cache / f"{name}-{_key(sources, command(source, probe, cuda, arch), probe)}.so"
+    library = library_path(source, cache, cuda, arch)
     cmd = command(source, library, cuda, arch)
     if library.is_file():
         yield ev.Log(f"build: cached {library.name} (same sources, TensorFlow, compiler and flags)")
         return Built(library, cmd, cached=True)
     # Runs side by side (a sweep) may build the same library at once: one compiles, the others
-    # wait for it and take what it wrote, rather than all compiling into one partial file.
+    # wait for it and take what it wrote, rather than each compiling the same thing.
     with open(library.with_suffix(".lock"), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield ev.Log(f"build: waiting for another build of {library.name}")
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield from _wait_for(lock, library)
         if library.is_file():
             yield ev.Log(f"build: cached {library.name} (built by another run meanwhile)")
             return Built(library, cmd, cached=True)
-        partial = command(source, library.with_suffix(".partial"), cuda, arch)
-        yield from _compile(sources, library, cmd, partial)
+        partial = library.with_suffix(f".{os.getpid()}.partial")
+        yield from _compile(sources, library, cmd, command(source, partial, cuda, arch), partial)
     return Built(library, cmd, cached=False)
 
 
+def _wait_for(lock: IO[str], library: Path) -> Generator[ev.Event, None, None]:
+    """Take the library's lock, saying so now and then while another build holds it: each
+    line is a point where the run can be cancelled (or paused) while it waits."""
+    for polls in itertools.count():
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if polls % LOCK_SAY_EVERY == 0:
+                waited = polls * LOCK_POLL_S
+                yield ev.Log(f"build: waiting for another build of {library.name} ({waited:.0f} s)")
+            time.sleep(LOCK_POLL_S)
+
+
 def _compile(
-    sources: list[Path], library: Path, cmd: list[str], partial_cmd: list[str]
+    sources: list[Path], library: Path, cmd: list[str], partial_cmd: list[str], partial: Path
 ) -> Generator[ev.Event, None, None]:
-    """Run the compiler into a partial file, then put it in place as ``library``."""
+    """Run the compiler into ``partial``, then put it in place as ``library``. A run stopped
+    meanwhile (the generator closed) stops the compiler too, and leaves no partial file."""
     yield ev.Log(f"build: {shlex.join(cmd)}")
     proc = subprocess.Popen(partial_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line.rstrip())
-        yield ev.Log(f"  {line.rstrip()}")
-    if proc.wait() != 0:
-        errors = [
-            LINKER_PLACE.sub(r"\1: ", line)
-            for line in lines
-            if re.search(r"\berror\b|undefined reference", line)
-        ] or lines
-        shown = "\n".join(errors[:12])
-        what = " + ".join(str(path) for path in sources)
-        tool = "the compiler" if len(sources) == 1 else "nvcc"
-        raise RunError(f"{tool} failed (exit {proc.returncode}) on {what}:\n{shown}")
-    library.with_suffix(".partial").replace(library)  # only a complete library enters the cache
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line.rstrip())
+            yield ev.Log(f"  {line.rstrip()}")
+        if proc.wait() != 0:
+            errors = [
+                LINKER_PLACE.sub(r"\1: ", line)
+                for line in lines
+                if re.search(r"\berror\b|undefined reference", line)
+            ] or lines
+            shown = "\n".join(errors[:12])
+            what = " + ".join(str(path) for path in sources)
+            tool = "the compiler" if len(sources) == 1 else "nvcc"
+            raise RunError(f"{tool} failed (exit {proc.returncode}) on {what}:\n{shown}")
+        partial.replace(library)  # only a complete library enters the cache
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        partial.unlink(missing_ok=True)
     yield ev.Log(f"build: wrote {library}")
 
 

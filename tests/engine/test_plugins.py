@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -51,7 +52,9 @@ BROKEN = {
 
 
 def pip_install(source: Path, target: Path) -> Path:
-    """``pip install`` a package into a folder of its own (not the test's environment)."""
+    """``pip install`` a copy of a package into a folder of its own (not the test's
+    environment): pip builds in the source folder, and two workers may install at once."""
+    source = Path(shutil.copytree(source, target.with_name(target.name + "-source")))
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
          "--target", str(target), str(source)],

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, OptionList
 
-from labs.registry import installed
+from labs.registry import NO_LABS, installed
 from tui.messages import OpenForm
 from tui.widgets.lab_list import LabList
 
@@ -29,6 +29,8 @@ class MenuScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not installed().labs:
+            self.notify(NO_LABS, title="No labs", severity="error", timeout=30)
         for error in installed().errors.values():  # a lab package that is broken: the others still work
             self.notify(error, title="A lab could not be loaded", severity="error", timeout=10)
 
