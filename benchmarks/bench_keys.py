@@ -4,9 +4,10 @@ Each key is timed from the moment it is written to the terminal until the screen
 (as a terminal emulator keeps it) shows what the key brings up: `?` the help,
 Escape the help gone, `t` the next theme's notification, and Enter on the menu
 the lab's form (its footer): the first time for each lab, when the form is made, and
-again, when the kept form is shown. Escape cannot be quicker than ESCDELAY (100 ms
-by default): until then the terminal cannot tell it from the start of a longer
-key's sequence (an arrow's), so the app waits that long before it sees it.
+again, when the kept form is shown. Escape cannot be quicker than ESCDELAY: until
+then the terminal cannot tell it from the start of a longer key's sequence (an
+arrow's), so the app waits that long before it sees it (meetup-lab 50 ms unless
+ESCDELAY is set; Textual, and so the bare app, 100 ms).
 
 The same keys are timed side by side: on an ended run's screen with nothing
 computing, and on a live pde run (heat, 512x512, a frame every 20 steps)

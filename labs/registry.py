@@ -146,7 +146,8 @@ def all_labs() -> dict[str, Lab]:
 
 def get_lab(name: str) -> Lab:
     """An installed lab by name, or any lab object by ``package.module:NAME``."""
-    labs, errors = installed().labs, installed().errors
+    found = installed()
+    labs, errors = found.labs, found.errors
     if name in labs:
         return labs[name]
     if name in errors:

@@ -88,6 +88,10 @@ def _open_tui(
 
     if not (os.isatty(0) and os.isatty(1)):  # else Textual would wait on a pipe for keys (or crash)
         fail("the console needs a terminal; without one, use `run LAB --headless` or `show RUN --headless`")
+    # A lone ESC is Escape only once this long has passed with nothing after it (it may begin an
+    # arrow's sequence). Textual waits 100 ms; 50 ms is Neovim's wait, and a terminal writes a
+    # key's whole sequence at once, so a slow link does not split it. Set before Textual loads.
+    os.environ.setdefault("ESCDELAY", "50")
     from tui.app import make_app
 
     make_app(runs_dir=paths.runs_dir(runs_dir), start=start, replay=replay).run()
