@@ -341,6 +341,7 @@ async def test_a_run_under_the_help_is_painted_again_when_the_help_closes(tmp_pa
             assert first.split()[0] == "step"
             return int(first.split()[1])
 
+        await _wait_for(pilot, lambda: not isinstance(panel.content, str), "the first paint")
         await pilot.press("question_mark")
         assert isinstance(pilot.app.screen, HelpScreen)
         shown = step_shown()

@@ -272,10 +272,11 @@ class RunScreen(Screen[None]):
             self._paint_timer.stop()
             self._paint_timer = None
         self._unpainted |= set(also)
-        if not self.is_current:
+        if self.app.screen is not self:
             # Under the help or a question: repainting here would mean blending the whole
             # screen under the one on top on every paint, which the keys there would wait
             # behind. The state keeps folding; the screen is painted when it is shown again.
+            # (Not `is_current`: that is true under a modal too, the screen below showing.)
             return
         unpainted, self._unpainted = self._unpainted, set()
         if "metrics" in unpainted:
