@@ -10,7 +10,8 @@ projected to the default epoch (25x augmentation), where the epoch-end work
 is spread over 12.5 times more images. Target: at most 5 %.
 
 ``--full`` also runs the lab's defaults through the real CLI (3 epochs of
-~30,000 augmented images) and reports the test accuracy (target 0.95) and time.
+~30,000 augmented images) and reports the test accuracy (the talk's 0.90-0.95
+at the default difficulty) and the time the default run costs.
 Run: python benchmarks/bench_glasses.py [--full]
 """
 
@@ -34,7 +35,8 @@ from bench_pde import side_by_side  # noqa: E402
 
 from labs.context import RunContext  # noqa: E402
 from labs.glasses import data, models  # noqa: E402
-from labs.glasses.lab import CHECKPOINT  # noqa: E402
+from labs.glasses.faces import DIFFICULTIES  # noqa: E402
+from labs.glasses.lab import DEFAULT_DIFFICULTY  # noqa: E402
 from labs.glasses.stream import Stream  # noqa: E402
 
 EXPANSION, DEFAULT_EXPANSION, BATCH, ROUNDS = 2, 25, 64, 2
@@ -54,8 +56,7 @@ def row(kind: str, images: data.Data, folder: Path) -> None:
         stream = Stream(RunContext(folder, 0, "cpu"), images, "", 0, BATCH)
         taker = threading.Thread(target=lambda: [None for _ in iter(stream.events.get, None)], daemon=True)
         taker.start()
-        checkpoint = keras.callbacks.ModelCheckpoint(str(folder / CHECKPOINT))
-        model.fit(batches, epochs=1, validation_data=test, callbacks=[checkpoint, stream], verbose=0)
+        model.fit(batches, epochs=1, validation_data=test, callbacks=[stream], verbose=0)  # it checkpoints
         stream.put(None)
         taker.join()
 
@@ -88,9 +89,12 @@ def full_run() -> None:
         finished = [json.loads(line) for line in done.stdout.splitlines() if '"type":"finished"' in line]
         summary = finished[-1]["summary"]
     accuracy, new = summary["val_accuracy"], summary.get("new_accuracy", float("nan"))
-    verdict = "ok" if accuracy >= 0.95 else "BELOW"
-    print(f"\ndefault run (tutorial, 3 epochs x 1,187 x 25 augmented images): test accuracy {accuracy:.3f}")
-    print(f"  target 0.95: {verdict}; new characters {new:.3f}; {seconds / 60:.1f} min")
+    verdict = "ok" if 0.90 <= accuracy <= 0.95 else "OUTSIDE"
+    print(
+        f"\ndefault run (tutorial, difficulty {DEFAULT_DIFFICULTY}, 3 epochs x 1,187 x 25 augmented images):"
+        f" test accuracy {accuracy:.3f}"
+    )
+    print(f"  target 0.90-0.95 (the talk's): {verdict}; new characters {new:.3f}; {seconds / 60:.1f} min")
 
 
 HEADER = (
@@ -102,7 +106,7 @@ if __name__ == "__main__":
     keras.utils.set_random_seed(0)
     devices = [d.device_type for d in tf.config.list_physical_devices()]
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs, devices: {devices}\n")
-    images = data.generated(1187, 118, 118, 0.0, 0)
+    images = data.generated(1187, 118, 118, 0.0, 0, DIFFICULTIES[DEFAULT_DIFFICULTY])
     print(HEADER)
     with TemporaryDirectory() as tmp:
         for kind in ("tutorial", "local"):

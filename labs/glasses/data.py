@@ -39,16 +39,22 @@ class Data:
     description: str
 
 
-def generated(train: int, test: int, new: int, confound: float, seed: int) -> Data:
+def generated(
+    train: int, test: int, new: int, confound: float, seed: int, difficulty: faces.Difficulty = faces.EASY
+) -> Data:
+    """The talk's three sets as generated faces, all as hard as ``difficulty`` (the new characters
+    are pictured as the others were: only the confound is gone)."""
+
     def split(count: int, offset: int, tie: float) -> Split:
-        s = faces.generate(count, seed * 3 + offset, confound=tie)
+        s = faces.generate(count, seed * 3 + offset, confound=tie, difficulty=difficulty)
         return Split(s.images, s.labels, s.hair_masks, s.glasses_masks, s.hair_colours)
 
+    named = next((name for name, d in faces.DIFFICULTIES.items() if d == difficulty), "custom")
     return Data(
         split(train, 0, confound),
         split(test, 1, confound),
         split(new, 2, 0.0) if new else None,
-        f"generated faces, confound {confound:g}",
+        f"generated faces, difficulty {named}, confound {confound:g}",
     )
 
 
@@ -171,6 +177,9 @@ def explained(split: Split, choice: int) -> int:
     with the signature hair where the set has them (the only faces where a model that
     learned the hair, not the glasses, has something to show)."""
     wearers = np.flatnonzero(split.labels == 1)
+    if split.glasses_masks is not None:  # a wrong label (the label noise) is not a wearer to explain
+        seen = split.glasses_masks[wearers].any(axis=(1, 2))
+        wearers = wearers[seen] if seen.any() else wearers
     if split.hair_colours is not None:
         signature = wearers[split.hair_colours[wearers] == faces.SIGNATURE_HAIR]
         wearers = signature if len(signature) else wearers

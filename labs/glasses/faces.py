@@ -122,8 +122,8 @@ EASY: Final = Difficulty()
 # default budget it scores about 90-95 % on its own test set (measured: docs/labs/glasses.md).
 DIFFICULTIES: Final = {
     "easy": EASY,
-    "talk": Difficulty(thin_frames=0.6, faint_frames=0.6, occlusion=0.25, pose=0.5, label_noise=0.03),
-    "hard": Difficulty(thin_frames=0.9, faint_frames=0.85, occlusion=0.5, pose=1.0, label_noise=0.05),
+    "talk": Difficulty(thin_frames=0.9, faint_frames=0.85, occlusion=0.5, pose=1.0, label_noise=0.05),
+    "hard": Difficulty(thin_frames=1.0, faint_frames=1.0, occlusion=0.75, pose=1.0, label_noise=0.1),
 }
 
 

@@ -18,6 +18,7 @@ from labs import events as ev
 from labs.context import RunContext
 from labs.glasses import checkpoint, pictures
 from labs.glasses.data import Data, explained
+from labs.glasses.models import penalty
 
 REPORTS_PER_S = 4  # batch metrics, throttled: a small CPU model ends hundreds of batches a second
 OCCLUSION_PATCH, OCCLUSION_STRIDE = 8, 4  # a patch about the size of one lens
@@ -57,6 +58,8 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
         self.batch_size = batch_size
         self.last: dict[str, float] = {}
         self._since, self._seen = time.perf_counter(), 0
+        self._epoch_began, self._epoch_trained = 0.0, 0.0  # when this epoch's first and last batch ended
+        self._epoch_images = 0
         shown = images.new if images.new is not None else images.test
         self.shown = shown  # the set whose pictures are drawn: the new characters where there are any
         self.examples = pictures.pick_examples(shown.labels, 3)
@@ -68,9 +71,15 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
     def _named(self, values: dict[str, float]) -> dict[str, float]:
         return {f"{self.prefix}{k}": float(v) for k, v in values.items()}
 
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._epoch_began = self._epoch_trained = time.perf_counter()
+        self._epoch_images = 0
+
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.step += 1
         self._seen += self.batch_size
+        self._epoch_images += self.batch_size
+        self._epoch_trained = time.perf_counter()
         if self.ctx.cancelled:
             self.model.stop_training = True
         elapsed = time.perf_counter() - self._since
@@ -82,9 +91,12 @@ class Stream(keras.callbacks.Callback):  # type: ignore[misc]  # keras is untype
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
-        values: dict[str, float] = {
-            k: logs[k] for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs
-        }
+        names = ("loss", "xent", "accuracy", "val_loss", "val_xent", "val_accuracy")
+        values: dict[str, float] = {k: logs[k] for k in names if k in logs}
+        # The loss is the cross-entropy plus this (on train and test alike: it is the weights').
+        values["weight_decay"] = penalty(self.model)
+        if self._epoch_trained > self._epoch_began:  # training alone: not the test or this epoch-end work
+            values["images_per_s"] = self._epoch_images / (self._epoch_trained - self._epoch_began)
         probabilities = predict(self.model, self.shown.images)
         if self.images.new is not None:
             values["new_accuracy"] = float(np.mean(probabilities.argmax(axis=1) == self.images.new.labels))
