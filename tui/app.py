@@ -10,6 +10,7 @@ from typing import Any
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.screen import Screen
 
 from labs import warm
@@ -69,6 +70,15 @@ class MeetupLabApp(App[None]):
         self.theme = saved if saved in self.available_themes else DEFAULT_THEME
         self.warm_start = warm.wanted(settings.get("warm_start", True) is not False)
         self._spare: warm.Spare | None = None
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        # Textual's own on Linux and macOS (not Windows', nor one named in TEXTUAL_DRIVER).
+        if driver.__module__ == "textual.drivers.linux_driver":
+            from tui.driver import PromptEscapeDriver
+
+            return PromptEscapeDriver
+        return driver
 
     def on_mount(self) -> None:
         if self.warm_start and self._start is None:

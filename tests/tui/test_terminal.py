@@ -16,6 +16,8 @@ from labs.recording import list_runs
 from tests.recorded import RUN_ID, make_recorded_run
 from tests.support import MEETUP_LAB, cli_env, metric_lines, only_run_dir, start_cli, wait_until
 from tests.terminal import Terminal
+from tui.app import make_app
+from tui.driver import PromptEscapeDriver
 from tui.headless import LOG_ROOM
 from tui.heatmap_render import UPPER_HALF
 
@@ -38,6 +40,25 @@ def _open(terminals: list[Terminal], *args: str, **env: str) -> Terminal:
 def test_menu_opens_and_q_quits(terminals: list[Terminal]) -> None:
     terminal = _open(terminals)
     terminal.wait_for("Choose a lab")
+    terminal.type("q")
+    assert terminal.wait_exit() == 0
+
+
+def test_the_app_reads_keys_through_its_own_driver(tmp_path: Path) -> None:
+    assert make_app(tmp_path / "runs").driver_class is PromptEscapeDriver
+
+
+@pytest.mark.slow
+def test_an_arrows_sequence_is_the_arrow_and_a_lone_escape_is_escape(terminals: list[Terminal]) -> None:
+    # The driver's own wait for keys (tui/driver.py): an arrow, written at once, is never read
+    # as Escape and letters, and an ESC with nothing after it is Escape, here in one key each.
+    terminal = _open(terminals)
+    terminal.wait_for("Choose a lab")
+    terminal.type("\x1b[B")  # down: the second lab (read as Escape, "[" and "B", it would open pde)
+    terminal.type("\r")
+    terminal.wait_until(lambda screen: "One node by maximum likelihood" in screen and "^r Run" in screen)
+    terminal.type("\x1b")
+    terminal.wait_until(lambda screen: "Choose a lab" in screen)
     terminal.type("q")
     assert terminal.wait_exit() == 0
 
