@@ -20,6 +20,7 @@ from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets._footer import FooterKey
 
 from labs import events as ev
 from labs.recording import RunRecord, list_runs
@@ -44,6 +45,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.menu import MenuScreen
 from tui.screens.run import RunScreen
 from tui.screens.runs import RunsScreen
+from tui.widgets.footer import Footer
 from tui.widgets.heatmap import Heatmap
 from tui.widgets.lab_list import LabList
 from tui.widgets.metric_charts import MetricCharts
@@ -289,6 +291,35 @@ async def test_theme_key_cycles_and_is_remembered(tmp_path: Path) -> None:
 def offered(screen: Screen[Any]) -> set[str]:
     """The footer's words: the keys the screen offers now."""
     return {active.binding.description for active in screen.active_bindings.values() if active.binding.show}
+
+
+def footer_keys(screen: Screen[Any]) -> list[FooterKey]:
+    """The keys the screen's footer draws."""
+    return list(screen.query_one(Footer).query(FooterKey))
+
+
+async def test_the_footer_is_made_anew_when_its_keys_change_and_only_then(tmp_path: Path) -> None:
+    lab = get_lab("tests.fixture_labs:SLOW")
+    request = RunRequest(lab, lab.build_params({}), "cpu", 0, "tests.fixture_labs:SLOW")
+    app = make_app(tmp_path / "runs", start=request, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = pilot.app.screen
+        assert isinstance(screen, RunScreen)
+
+        def drawn() -> list[str]:
+            return [key.description for key in footer_keys(screen)]
+
+        # Live with a picture: Cancel and Save PNG (the keys stay so until the run ends).
+        await _wait_for(pilot, lambda: {"Cancel", "Save PNG"} <= set(drawn()), "a live run's keys")
+        shown = footer_keys(screen)
+        await pilot.press("tab")  # the focus moves, the keys offered stay: Textual remade them all
+        await pilot.pause()
+        assert screen.focused is not None and footer_keys(screen) == shown
+        await pilot.press("c")
+        await _wait_for(pilot, lambda: screen.ended, "the cancelled run to end")
+        await _wait_for(pilot, lambda: "Cancel" not in drawn(), "the footer of an ended run")
+        offered_now = [key.binding.description for key in screen.active_bindings.values() if key.binding.show]
+        assert drawn()[: len(offered_now)] == offered_now  # then the palette's key
 
 
 async def test_the_board_at_80_columns_shows_each_runs_time_and_key_metric(tmp_path: Path) -> None:

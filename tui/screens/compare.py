@@ -7,12 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label
+from textual.widgets import Header, Label
 
 from labs import events as ev
 from labs.compare import compare, curves
 from labs.recording import RunRecord
 from tui.compare_table import caption, cells
+from tui.widgets.footer import Footer
 from tui.widgets.views import LineChart, ResultTable
 
 

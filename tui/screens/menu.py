@@ -6,10 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList
+from textual.widgets import Header, Label, OptionList
 
 from labs.registry import NO_LABS, installed
 from tui.messages import OpenForm
+from tui.widgets.footer import Footer
 from tui.widgets.lab_list import LabList
 
 

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, Header, RichLog
+from textual.widgets import ContentSwitcher, Header, RichLog
 from textual.worker import Worker, WorkerState
 
 from labs import events as ev
@@ -35,6 +35,7 @@ from labs.runner import Run, RunRequest
 from labs.state import RunState
 from tui.messages import OpenForm, ReplayEnded, RunEvent
 from tui.widgets.device_panel import DevicePanel
+from tui.widgets.footer import Footer
 from tui.widgets.heatmap import Heatmap
 from tui.widgets.metric_charts import MetricCharts
 from tui.widgets.metrics_panel import MetricsPanel
@@ -170,6 +171,9 @@ class RunScreen(Screen[None]):
         self.query_one("#side").border_title = "run"
         self.query_one("#log").border_title = "log"
         self.query_one("#log").border_subtitle = "l: the whole log"  # at 80x24 it shows two lines
+        # The log stays on its newest line as the screen's layout changes under it (Textual
+        # scrolls to the end on each write, with the height it had then), until scrolled up.
+        self.query_one("#log", RichLog).anchor()
         if self.record is not None:
             self.run = Run(self.record)
             live = self.run.live()

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label
+from textual.widgets import DataTable, Header, Label
 
 from labs.board import Board, RunRow
 from labs.control import NotLive
@@ -23,6 +23,7 @@ from tui.clock import clock
 from tui.messages import OpenForm, OpenRecord
 from tui.screens.choice import ChoiceScreen
 from tui.screens.compare import CompareScreen
+from tui.widgets.footer import Footer
 
 REFRESH_S = 1.0
 SHOWN = 500  # ended runs on the board, newest first: the rest are a `meetup-lab runs --all` away
