@@ -808,6 +808,32 @@ async def test_edit_fills_the_form_from_a_run_and_the_form_remembers_the_last_va
 
 
 @pytest.mark.slow
+async def test_run_typed_ahead_as_the_form_opens_takes_the_fields_below_the_first_screen(
+    tmp_path: Path,
+) -> None:
+    # A form makes the fields it has room for first and the rest after its first paint; a run
+    # asked for before then (a key typed ahead) still takes every field's value.
+    lab = get_lab("pde")
+    values = {"grid": "32", "steps": "40", "frame_every": "20", "boundary": "periodic", "initial": "square"}
+    like = RunRequest(lab, lab.build_params(values), "cpu", 0)
+    made: list[str] = []
+
+    class RunAtOnce(FormScreen):
+        def on_mount(self) -> None:
+            made.extend(field.spec.name for field in self.query(ParamField))
+            self.action_run()  # Ctrl+R's action, before the first paint
+
+    async with _app(tmp_path).run_test(size=(100, 10)) as pilot:
+        pilot.app.push_screen(RunAtOnce(lab, like, "a test's values"))
+        await _wait_for(pilot, lambda: isinstance(pilot.app.screen, RunScreen), "the run screen")
+        assert "initial" not in made  # below the first screenful: not made when the run was asked for
+        (info,) = list_runs(tmp_path / "runs")
+        ran = RunRecord(info.path).meta["params"]
+        assert (ran["grid"], ran["boundary"], ran["initial"]) == (32, "periodic", "square")
+        await _wait_for(pilot, lambda: RunRecord(info.path).status() == "finished", "the run to end")
+
+
+@pytest.mark.slow
 async def test_a_form_left_with_escape_comes_back_as_it_was_left_until_the_lab_runs(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         form = await _open_pde_form(pilot)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Switch
+from textual.widgets import Button, Header, Input, Label, Select, Switch
 
 from labs import paths
 from labs.devices import available
@@ -18,6 +18,7 @@ from labs.registry import Lab
 from labs.runner import RunRequest
 from labs.sweep import Axis, grid, sweep_id
 from tui.messages import StartRun, StartSweep
+from tui.widgets.footer import Footer
 from tui.widgets.param_field import ParamField, as_text
 
 
@@ -63,8 +64,9 @@ class FormScreen(Screen[None]):
                 title += f"\n(filled with {self.like_what}; Ctrl+O puts the defaults back)"
             yield Label(title, id="form-title", markup=False)
             # Only the parameters that apply to the choices shown: the others are made when a
-            # choice needs them (a widget costs a few milliseconds to make on two cores).
-            yield from self._new_fields()
+            # choice needs them (a widget costs a few milliseconds to make on two cores). And
+            # only those the screen has room for: the rest once the form has been drawn.
+            yield from self._new_fields(room=self.app.size.height - 2 - title.count("\n"))
             with Grid(id="run-options"):
                 yield Label("device", classes="param-title")
                 yield Select(devices, value=device, allow_blank=False, compact=True, id="device")
@@ -77,24 +79,29 @@ class FormScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.lab.name
-        self._show_relevant_fields()
+        self.call_after_refresh(self._show_relevant_fields)  # after the first paint
 
     async def action_defaults(self) -> None:
         """Every field back to the lab's default, the device to auto and the seed to 0."""
         await self.app.switch_screen(FormScreen(self.lab))
         self.app.uninstall_screen(self)  # the menu makes this lab's form anew: no edits come back
 
-    def _new_fields(self) -> list[ParamField]:
-        """The fields, not made yet, of the parameters that apply now, in the lab's order."""
+    def _new_fields(self, room: int | None = None) -> list[ParamField]:
+        """The fields, not made yet, of the parameters that apply now, in the lab's order:
+        as many as fill ``room`` rows, if given."""
         made = {field.spec.name: field for field in self.query(ParamField)}
         values = {name: field.text for name, field in made.items()}
-        new = []
+        new: list[ParamField] = []
+        width = self.app.size.width
         for spec in self.lab.specs:
+            if room is not None and room <= 0:
+                break
             if spec.name not in made:
                 start = self._start_values[spec.name]
                 values[spec.name] = as_text(spec.default_for(values) if start is None else start)
                 if spec.applies(values):
                     new.append(ParamField(spec, start, spec.default_for(values)))
+                    room = None if room is None else room - new[-1].rows(width)
         return new
 
     @on(Select.Changed)
@@ -137,7 +144,8 @@ class FormScreen(Screen[None]):
         except ParamError as exc:
             named = re.match(r"(\w+)=", str(exc))
             field = fields.get(named.group(1)) if named else None
-            if field is not None and field.flag(str(exc)):
+            if field is not None:
+                field.flag(str(exc))
                 self._flagged.add(field.spec.name)
             else:
                 below.update(str(exc))
@@ -155,6 +163,9 @@ class FormScreen(Screen[None]):
         self.notify(message, title="Not started", severity="error")
 
     def action_run(self) -> None:
+        # A key typed ahead can come before the fields below the first screenful (with the
+        # values the lab last ran with) are made: they are made now, and give their values.
+        self._show_relevant_fields()
         # Hidden fields keep their values but are not checked: they do not apply.
         fields = [f for f in self.query(ParamField) if f.display]
         errors = [e for e in (f.validate() for f in fields) if e]

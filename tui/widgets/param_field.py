@@ -32,6 +32,7 @@ class ParamField(Vertical):
         self._default_shown = as_text(default)
         # Once the value shown differs from the default shown, it stays: the user's (or the run's).
         self._typed = as_text(self._value) != self._default_shown
+        self._message: str | None = None  # an error or a sweep's note, in place of the help
 
     def compose(self) -> ComposeResult:
         spec = self.spec
@@ -45,10 +46,16 @@ class ParamField(Vertical):
                 id="value",
             )
         elif spec.type is bool:
-            yield Switch(value=bool(self._value), id="value")
+            yield Switch(value=as_text(self._value) == "true", id="value")
         else:
             yield Input(value=as_text(self._value), compact=True, id="value")
-        yield Label(self.help_text, classes="param-help", markup=False)
+        yield Label(self._message or self.help_text, classes="param-help", markup=False)
+
+    def rows(self, width: int) -> int:
+        """About how many rows the field takes on a screen ``width`` columns wide: its input's
+        (a switch is three high) and its help's, which wraps."""
+        help_width = max(20, width - 6)  # the form's padding and the help's indent
+        return (3 if self.spec.type is bool else 1) + -(-len(self.help_text) // help_width)
 
     @property
     def help_text(self) -> str:
@@ -56,7 +63,7 @@ class ParamField(Vertical):
 
     @property
     def text(self) -> str:
-        if not self.children:  # mounted a moment ago: the value it is about to show
+        if not self.children:  # not composed yet (mounted a moment ago): the value it will show
             return as_text(self._value)
         widget = self.query_one("#value")
         if isinstance(widget, Switch):
@@ -70,6 +77,9 @@ class ParamField(Vertical):
         self._typed = self._typed or self.text != self._default_shown
         self._default_shown = as_text(self.spec.default_for(values))
         if self._typed or self.text == self._default_shown:
+            return
+        if not self.children:
+            self._value = self._default_shown
             return
         widget = self.query_one("#value")
         if isinstance(widget, Switch):
@@ -89,17 +99,20 @@ class ParamField(Vertical):
         self.set_class(error is not None, "-invalid")
         self.set_class(values is not None, "-swept")
         note = f"swept over {len(values)} values: {', '.join(values)}" if values else None
-        self.query_one(".param-help", Label).update(error or note or self.help_text)
+        self._show(error or note)
         return error
 
-    def flag(self, error: str) -> bool:
+    def flag(self, error: str) -> None:
         """Show an error of this field's value together with the others' (a cross-field
-        check); False if the field is not drawn yet."""
-        if not self.children:
-            return False
+        check)."""
         self.set_class(True, "-invalid")
-        self.query_one(".param-help", Label).update(error)
-        return True
+        self._show(error)
+
+    def _show(self, message: str | None) -> None:
+        """``message`` in place of the help (the help if None), now or once composed."""
+        self._message = message
+        if self.children:
+            self.query_one(".param-help", Label).update(message or self.help_text)
 
     @property
     def sweep(self) -> tuple[str, ...] | None:
