@@ -1,4 +1,4 @@
-"""The app's messages: run events for the run screen, and navigation requests for the app."""
+"""The app's messages: navigation requests for the app, and a replay's end for the run screen."""
 
 from __future__ import annotations
 
@@ -6,16 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from labs.events import Event
 from labs.recording import RunRecord
 from labs.runner import RunRequest
-
-
-@dataclass
-class RunEvent(Message):
-    """One event of the run being watched, posted from the worker thread."""
-
-    event: Event
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The run screen: a viewer of one run folder, live or ended.
 
 It reads the run's ``events.jsonl`` on a worker thread, from the first event and
-then as they are appended, and posts them here as :class:`RunEvent` messages,
+then as they are appended, and hands them here one by one through the app's queue,
 so a replay shows exactly what the live run showed. They are folded into a
 :class:`RunState`; the keys send controls through the run's FIFO. Leaving the
 screen (Escape, quitting) leaves the run going.
@@ -33,7 +33,7 @@ from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
 from labs.state import RunState
-from tui.messages import OpenForm, ReplayEnded, RunEvent
+from tui.messages import OpenForm, ReplayEnded
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.footer import Footer
 from tui.widgets.heatmap import Heatmap
@@ -203,11 +203,14 @@ class RunScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run", description="follow run")
     def _follow(self, run: Run) -> None:
-        # post_message is thread-safe and, unlike call_from_thread, never blocks.
+        # call_later posts a message, which is thread-safe and, unlike call_from_thread, never
+        # blocks; posted to the app, not to this screen: under a screen on top (the help) each
+        # message this screen takes has Textual repaint the one on top, and what shows of this
+        # one through it, in full (the same in a bare Textual app, once anything below changed).
         ended = False
         for event in run.events(stop=self._leaving.is_set):
             ended = ended or isinstance(event, ev.TERMINAL)
-            self.post_message(RunEvent(event))
+            self.app.call_later(self._take, event)
         if not ended and not self._leaving.is_set():
             self.post_message(ReplayEnded(run.record.status()))
 
@@ -227,9 +230,9 @@ class RunScreen(Screen[None]):
             self._paint("status")
             self.query_one("#log", RichLog).write(f"cannot follow the run: {event.worker.error}")
 
-    @on(RunEvent)
-    def _on_run_event(self, message: RunEvent) -> None:
-        self._apply(message.event)
+    def _take(self, event: ev.Event) -> None:
+        if self.is_attached:  # not left, with events still on their way
+            self._apply(event)
 
     def _apply(self, event: ev.Event) -> None:
         self.state.apply(event)
@@ -266,7 +269,7 @@ class RunScreen(Screen[None]):
         self._unpainted.add("status")
         if self.ended:
             self._paint()  # the last picture at once, not a tick later
-        elif self._paint_timer is None:
+        elif self._paint_timer is None and self.app.screen is self:  # else painted when resumed
             self._paint_timer = self.set_timer(PAINT_S, self._paint)
 
     def _paint(self, *also: str) -> None:
