@@ -96,6 +96,16 @@ def make_recorded_run(runs_dir: Path, run_id: str = RUN_ID) -> RunRecord:
     return _write(record, [*stream, ev.Finished({"steps": 400, "mass": 97.0}, time=7.5)], {"mass": 97.0})
 
 
+def make_recorded_log(runs_dir: Path, lines: list[str]) -> RunRecord:
+    """A pde run that logged ``lines`` and drew nothing: a log to read."""
+    record = _new_record(runs_dir, "20260101-123000-pde-1234", "pde", PARAMS_USED, "mass")
+    stream: list[ev.Event] = [
+        ev.Started("pde", record.run_id, PARAMS_USED, "cpu", 0, total_steps=400, time=0.0)
+    ]
+    stream += [ev.Log(line, time=1.0 + i) for i, line in enumerate(lines)]
+    return _write(record, [*stream, ev.Finished({"steps": 400}, time=9.0)], {})
+
+
 SWEEP_ID = "20260101-140000-minibatch-cafe"
 SWEEP_PARAMS = {"mode": "batch-sweep", "batch_sizes": "1,32,full", "epochs": 3}
 SWEEP_COLUMNS = ("batch", "examples/s", "final loss", "s to target", "test accuracy")

@@ -19,7 +19,7 @@ from rich.console import Console
 from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, RichLog, Select, Static
 from textual.widgets._footer import FooterKey
 
 from labs import events as ev
@@ -29,6 +29,7 @@ from labs.runner import Run, RunRequest
 from tests.recorded import (
     RUN_ID,
     make_recorded_comparison,
+    make_recorded_log,
     make_recorded_placement,
     make_recorded_playground,
     make_recorded_run,
@@ -919,6 +920,17 @@ async def test_a_run_whose_first_view_is_a_table_shows_its_rows(tmp_path: Path) 
         assert screen.view == "CPU threads" and table.row_count == 3
         assert table.size.height >= 4  # a header and three rows: laid out while hidden, it had none
         assert screen.query_one(RunStatus).status == "finished"
+
+
+async def test_the_log_at_80x24_shows_its_newest_lines_without_a_scroll_bar_across(tmp_path: Path) -> None:
+    # Lines that wrap at the log's width: as wide as the log until its scroll bar shows, once a
+    # third line comes; they must wrap short of the bar, or a bar across takes one of its two rows.
+    lines = ["x" * 62 + f" line{i} and the rest of it, wrapped" for i in range(6)]  # a first row of 76
+    async with _replay(tmp_path, make_recorded_log(tmp_path / "runs", lines), size=(80, 24)) as pilot:
+        log = pilot.app.screen.query_one("#log", RichLog)
+        assert log.size.height == 2 and not log.show_horizontal_scrollbar
+        assert log.scroll_y == log.max_scroll_y > 0  # the newest lines in view
+        assert "finished" in log.lines[-1].text
 
 
 @pytest.mark.slow
