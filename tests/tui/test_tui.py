@@ -834,6 +834,37 @@ async def test_run_typed_ahead_as_the_form_opens_takes_the_fields_below_the_firs
         await _wait_for(pilot, lambda: RunRecord(info.path).status() == "finished", "the run to end")
 
 
+async def test_a_form_left_or_covered_before_its_first_paint_makes_its_other_fields_when_shown(
+    tmp_path: Path,
+) -> None:
+    lab = get_lab("pde")
+    like = RunRequest(lab, lab.build_params({"boundary": "periodic", "initial": "square"}), "cpu", 0)
+
+    # Escape, or `?`, typed ahead: taken before the fields below the first screenful are made.
+    class LeftAtOnce(FormScreen):
+        def on_mount(self) -> None:
+            self.app.call_later(self.app.pop_screen)
+
+    class CoveredAtOnce(FormScreen):
+        def on_mount(self) -> None:
+            self.app.call_later(self.app.action_help)
+
+    async with _app(tmp_path).run_test(size=(100, 10)) as pilot:
+        # Left: none is mounted into the screen being removed (a crash of the app).
+        pilot.app.push_screen(LeftAtOnce(lab, like, "a test's values"))
+        for _ in range(10):
+            await pilot.pause(0.05)
+        assert isinstance(pilot.app.screen, MenuScreen)
+        # Covered: they are made once it is shown again.
+        form = CoveredAtOnce(lab, like, "a test's values")
+        pilot.app.push_screen(form)
+        await _wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen), "the help")
+        assert "initial" not in [field.spec.name for field in form.query(ParamField)]
+        await pilot.press("escape")
+        await _wait_for(pilot, lambda: "initial" in [f.spec.name for f in form.query(ParamField)], "the rest")
+        assert form.query_one("#param-initial", ParamField).text == "square"
+
+
 @pytest.mark.slow
 async def test_a_form_left_with_escape_comes_back_as_it_was_left_until_the_lab_runs(tmp_path: Path) -> None:
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
@@ -922,13 +953,18 @@ async def test_a_run_whose_first_view_is_a_table_shows_its_rows(tmp_path: Path) 
         assert screen.query_one(RunStatus).status == "finished"
 
 
-async def test_the_log_at_80x24_shows_its_newest_lines_without_a_scroll_bar_across(tmp_path: Path) -> None:
-    # Lines that wrap at the log's width: as wide as the log until its scroll bar shows, once a
-    # third line comes; they must wrap short of the bar, or a bar across takes one of its two rows.
-    lines = ["x" * 62 + f" line{i} and the rest of it, wrapped" for i in range(6)]  # a first row of 76
+async def test_the_log_at_80x24_shows_its_newest_lines_whole_without_a_scroll_bar_across(
+    tmp_path: Path,
+) -> None:
+    # Lines that wrap: at the log's width, short of its scroll bar (which shows once a third
+    # line comes), so no bar across takes one of its two rows and no line runs past its edge.
+    lines = ["x" * 62 + f" line{i} and the rest of it, wrapped" for i in range(3)]
+    lines += [f"word{i:02d} " + " ".join(f"w{j:02d}" for j in range(30)) for i in range(3)]
     async with _replay(tmp_path, make_recorded_log(tmp_path / "runs", lines), size=(80, 24)) as pilot:
         log = pilot.app.screen.query_one("#log", RichLog)
         assert log.size.height == 2 and not log.show_horizontal_scrollbar
+        width = log.scrollable_content_region.width
+        assert [line.text for line in log.lines if line.text[width:].strip()] == []
         assert log.scroll_y == log.max_scroll_y > 0  # the newest lines in view
         assert "finished" in log.lines[-1].text
 

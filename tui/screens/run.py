@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -33,7 +33,7 @@ from labs.recording import RunRecord
 from labs.registry import Lab, get_lab
 from labs.runner import Run, RunRequest
 from labs.state import RunState
-from tui.messages import OpenForm, ReplayEnded
+from tui.messages import OpenForm
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.footer import Footer
 from tui.widgets.heatmap import Heatmap
@@ -147,7 +147,8 @@ class RunScreen(Screen[None]):
                 yield MetricsPanel(id="metrics")
                 yield DevicePanel(id="devices")
                 yield MetricCharts(self._charts())
-        yield RichLog(id="log", wrap=True, markup=False, highlight=False, max_lines=2000)
+        # Lines wrap at the log's width (Textual's RichLog wraps at no less than 78 columns).
+        yield RichLog(id="log", wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20)
         yield Footer()
 
     def _lab(self) -> Lab | None:
@@ -212,15 +213,18 @@ class RunScreen(Screen[None]):
             ended = ended or isinstance(event, ev.TERMINAL)
             self.app.call_later(self._take, event)
         if not ended and not self._leaving.is_set():
-            self.post_message(ReplayEnded(run.record.status()))
+            self.app.call_later(self._replay_ended, run.record.status())  # after the events
 
-    @on(ReplayEnded)
-    def _on_replay_ended(self, message: ReplayEnded) -> None:
+    def _replay_ended(self, status: str) -> None:
+        """The record ran out without a verdict that could be recorded (a read-only folder of a
+        killed run, say): ``status`` is what the folder says."""
+        if not self.is_attached:
+            return
         self._record_ended = True
-        self._note = message.status
+        self._note = status
         self._paint("status")
         log = self.query_one("#log", RichLog)
-        log.write(f"the record ends here, without a result: the run is {message.status}")
+        log.write(f"the record ends here, without a result: the run is {status}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
