@@ -1,4 +1,4 @@
-"""The app's messages: navigation requests for the app, and a replay's end for the run screen."""
+"""The app's messages: navigation requests, from the screens to the app."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from textual.message import Message
 
 from labs.recording import RunRecord
 from labs.runner import RunRequest
-
-
-@dataclass
-class ReplayEnded(Message):
-    """A run's events ran out without a verdict that could be recorded (a read-only folder of a
-    killed run): the screen says so instead of waiting."""
-
-    status: str
 
 
 @dataclass

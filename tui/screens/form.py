@@ -48,6 +48,8 @@ class FormScreen(Screen[None]):
         self.like = like
         self.like_what = like_what
         self._flagged: set[str] = set()  # fields showing a check of several fields' error
+        # Made first: the fields the screen has room for; once the form is drawn, the rest.
+        self._whole = False
 
     def compose(self) -> ComposeResult:
         like = to_dict(self.like.params) if self.like is not None else {}
@@ -79,7 +81,17 @@ class FormScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self.lab.name
-        self.call_after_refresh(self._show_relevant_fields)  # after the first paint
+
+    def on_screen_resume(self) -> None:
+        if not self._whole:
+            self.call_after_refresh(self._show_the_rest)  # after the first paint
+
+    def _show_the_rest(self) -> None:
+        """The fields below the first screenful, unless the form was left (or covered, by the
+        help say) before it was drawn: then when it is shown again."""
+        if self.app.screen is self:
+            self._whole = True
+            self._show_relevant_fields()
 
     async def action_defaults(self) -> None:
         """Every field back to the lab's default, the device to auto and the seed to 0."""
@@ -109,7 +121,9 @@ class FormScreen(Screen[None]):
         """Show only the parameters that matter for the current choices (say, the equation),
         with the defaults those choices give; a field hidden keeps its value."""
         fields = list(self.query(ParamField))
-        new = self._new_fields()  # made for their choices: they apply, and show their defaults
+        # Made for their choices: they apply, and show their defaults. (A choice's first value,
+        # as its widget is mounted, makes none: those below the first screenful wait.)
+        new = self._new_fields() if self._whole else []
         for field in new:
             later = [s.name for s in self.lab.specs[self.lab.specs.index(field.spec) :]]
             anchor = next((f for f in fields if f.spec.name in later), None)
@@ -165,6 +179,7 @@ class FormScreen(Screen[None]):
     def action_run(self) -> None:
         # A key typed ahead can come before the fields below the first screenful (with the
         # values the lab last ran with) are made: they are made now, and give their values.
+        self._whole = True
         self._show_relevant_fields()
         # Hidden fields keep their values but are not checked: they do not apply.
         fields = [f for f in self.query(ParamField) if f.display]
