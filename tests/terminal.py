@@ -79,6 +79,9 @@ class Terminal:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the program did not exit; the screen shows:\n{self.shows()}")
             self._read(0.1)
+        # What it wrote just before it exited may still be in the terminal: read it all.
+        while select.select([self.master], [], [], 0.2)[0] and self._read(0):
+            pass
         return self.proc.returncode
 
     def close(self) -> None:
