@@ -19,6 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Header, RichLog
@@ -235,8 +236,14 @@ class RunScreen(Screen[None]):
             self.query_one("#log", RichLog).write(f"cannot follow the run: {event.worker.error}")
 
     def _take(self, event: ev.Event) -> None:
-        if self.is_attached:  # not left, with events still on their way
+        if not self.is_attached:  # left, with events still on their way
+            return
+        try:
             self._apply(event)
+        except NoMatches:
+            if self.query("#log"):  # the screen's widgets are all there: a real error
+                raise
+            # Else they are being taken down (the app is closing) as the event comes.
 
     def _apply(self, event: ev.Event) -> None:
         self.state.apply(event)
