@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -44,6 +45,7 @@ from tui.widgets.run_status import RunStatus
 from tui.widgets.views import LineChart, ResultTable
 
 View = ev.Frame | ev.Chart | ev.Table
+T = TypeVar("T")
 # Events are folded into the state as they come, but the panels are repainted at most this
 # often (five times a second): a run that emits hundreds of events a second would otherwise
 # keep the app busy repainting, and keys would wait their turn behind it.
@@ -212,15 +214,25 @@ class RunScreen(Screen[None]):
         ended = False
         for event in run.events(stop=self._leaving.is_set):
             ended = ended or isinstance(event, ev.TERMINAL)
-            self.app.call_later(self._take, event)
+            self.app.call_later(self._hand_over, self._apply, event)
         if not ended and not self._leaving.is_set():
-            self.app.call_later(self._replay_ended, run.record.status())  # after the events
+            self.app.call_later(self._hand_over, self._replay_ended, run.record.status())
+
+    def _hand_over(self, take: Callable[[T], None], what: T) -> None:
+        """``take(what)``, for the worker, on the app's queue: in the order the worker handed
+        them over, unless the screen was left by then or is being taken down."""
+        if not self.is_attached:  # left, with events still on their way
+            return
+        try:
+            take(what)
+        except NoMatches:
+            if self.query("#log"):  # the screen's widgets are all there: a real error
+                raise
+            # Else they are being taken down (the app is closing) as the event comes.
 
     def _replay_ended(self, status: str) -> None:
         """The record ran out without a verdict that could be recorded (a read-only folder of a
         killed run, say): ``status`` is what the folder says."""
-        if not self.is_attached:
-            return
         self._record_ended = True
         self._note = status
         self._paint("status")
@@ -234,16 +246,6 @@ class RunScreen(Screen[None]):
             self._note = "failed"
             self._paint("status")
             self.query_one("#log", RichLog).write(f"cannot follow the run: {event.worker.error}")
-
-    def _take(self, event: ev.Event) -> None:
-        if not self.is_attached:  # left, with events still on their way
-            return
-        try:
-            self._apply(event)
-        except NoMatches:
-            if self.query("#log"):  # the screen's widgets are all there: a real error
-                raise
-            # Else they are being taken down (the app is closing) as the event comes.
 
     def _apply(self, event: ev.Event) -> None:
         self.state.apply(event)
