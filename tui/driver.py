@@ -23,6 +23,13 @@ from textual.drivers.linux_driver import LinuxDriver
 IDLE_WAIT_S = 0.1  # Textual's wait with nothing pending: how often the thread sees its exit flag
 
 
+def input_wait(parser: XTermParser) -> float:
+    """How long the input thread may wait for the terminal: no longer than the parser has left
+    before a lone ESC it holds is the Escape key."""
+    due: float | None = getattr(parser, "_timeout_time", None)
+    return IDLE_WAIT_S if due is None else min(IDLE_WAIT_S, max(0.0, due - get_time()))
+
+
 class PromptEscapeDriver(LinuxDriver):
     def run_input_thread(self) -> None:
         """Textual's input loop (textual 8.2, ``LinuxDriver.run_input_thread``), but for the
@@ -31,10 +38,6 @@ class PromptEscapeDriver(LinuxDriver):
         selector.register(self.fileno, selectors.EVENT_READ)
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
-
-        def wait() -> float:
-            due: float | None = getattr(parser, "_timeout_time", None)
-            return IDLE_WAIT_S if due is None else min(IDLE_WAIT_S, max(0.0, due - get_time()))
 
         def process(ready: list[tuple[selectors.SelectorKey, int]], final: bool = False) -> None:
             for last, (_, mask) in loop_last(ready):
@@ -49,7 +52,7 @@ class PromptEscapeDriver(LinuxDriver):
 
         try:
             while not self.exit_event.is_set():
-                process(selector.select(wait()))
+                process(selector.select(input_wait(parser)))
             selector.unregister(self.fileno)
             process(selector.select(IDLE_WAIT_S), final=True)
         finally:

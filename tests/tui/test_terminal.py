@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual import constants
+from textual._xterm_parser import XTermParser
 
 from labs.recording import list_runs
 from tests.recorded import RUN_ID, make_recorded_run
 from tests.support import MEETUP_LAB, cli_env, metric_lines, only_run_dir, start_cli, wait_until
 from tests.terminal import Terminal
 from tui.app import make_app
-from tui.driver import PromptEscapeDriver
+from tui.driver import IDLE_WAIT_S, PromptEscapeDriver, input_wait
 from tui.headless import LOG_ROOM
 from tui.heatmap_render import UPPER_HALF
 
@@ -46,6 +48,19 @@ def test_menu_opens_and_q_quits(terminals: list[Terminal]) -> None:
 
 def test_the_app_reads_keys_through_its_own_driver(tmp_path: Path) -> None:
     assert make_app(tmp_path / "runs").driver_class is PromptEscapeDriver
+
+
+def test_the_drivers_wait_for_keys_ends_when_a_lone_escape_is_due(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With nothing pending it waits as Textual's does (it wakes only to see its exit flag); with
+    # an ESC that may begin an arrow's sequence, no longer than the escape delay (Textual's
+    # waited its whole 100 ms, so Escape came late whatever ESCDELAY said).
+    monkeypatch.setattr(constants, "ESCAPE_DELAY", 0.05)  # as ESCDELAY=50, meetup-lab's own
+    parser = XTermParser()
+    assert input_wait(parser) == IDLE_WAIT_S
+    assert list(parser.feed("\x1b")) == []  # not yet a key: it may be an arrow's start
+    assert 0 <= input_wait(parser) <= constants.ESCAPE_DELAY < IDLE_WAIT_S
+    assert list(parser.feed("[B"))  # the arrow, read whole
+    assert input_wait(parser) == IDLE_WAIT_S
 
 
 @pytest.mark.slow
