@@ -22,6 +22,7 @@ from labs.runner import Run, RunRequest
 from themes.builtin import DEFAULT_THEME, THEMES
 from tui import config
 from tui.messages import OpenForm, OpenRecord, StartRun, StartSweep
+from tui.restyle import Restyler
 from tui.screens.choice import ChoiceScreen
 from tui.screens.form import FormScreen
 from tui.screens.help import HelpScreen
@@ -70,10 +71,12 @@ class MeetupLabApp(App[None]):
         self.theme = saved if saved in self.available_themes else DEFAULT_THEME
         self.warm_start = warm.wanted(settings.get("warm_start", True) is not False)
         self._spare: warm.Spare | None = None
+        self._restyler = Restyler()
 
     def get_driver_class(self) -> type[Driver]:
         driver = super().get_driver_class()
-        # Textual's own on Linux and macOS (not Windows', nor one named in TEXTUAL_DRIVER).
+        # Textual's own on Linux and macOS, also when named in TEXTUAL_DRIVER; not Windows',
+        # nor any other driver named there.
         if driver.__module__ == "textual.drivers.linux_driver":
             from tui.driver import PromptEscapeDriver
 
@@ -81,6 +84,7 @@ class MeetupLabApp(App[None]):
         return driver
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, lambda _: self._restyler.screen_shown(self))
         if self.warm_start and self._start is None:
             self.call_after_refresh(self._new_spare)  # after the first paint: start-up stays quick
         self.push_screen(MenuScreen())
@@ -93,6 +97,9 @@ class MeetupLabApp(App[None]):
         settings = config.load(self._config_path)
         if settings.get("theme") != theme:
             config.save({**settings, "theme": theme}, self._config_path)
+
+    def refresh_css(self, animate: bool = True) -> None:
+        self._restyler.refresh_css(self, animate)  # see tui/restyle.py
 
     def action_next_theme(self) -> None:
         names = [t.name for t in THEMES]

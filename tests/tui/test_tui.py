@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 from textual.binding import Binding
+from textual.color import Color
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, RichLog, Select, Static
@@ -287,6 +288,40 @@ async def test_theme_key_cycles_and_is_remembered(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "config.json").read_text())["theme"] == "meetup-light"
     async with _app(tmp_path).run_test(size=SIZE) as pilot:
         assert pilot.app.theme == "meetup-light"
+
+
+async def test_a_new_theme_reaches_each_screen_as_it_is_seen(tmp_path: Path) -> None:
+    """`t` restyles the screen on view and one seen through the help at once, a screen below
+    them as it is shown again; a theme chosen again (its stylesheet parsed before) looks as
+    it did."""
+    record = make_recorded_run(tmp_path / "runs")
+    app = make_app(tmp_path / "runs", replay=record, config_path=tmp_path / "config.json")
+    async with app.run_test(size=SIZE) as pilot:
+
+        def stale(screen: Screen[Any]) -> bool:
+            """Whether a restyle of the screen with the stylesheet as it is now changes it."""
+            before = screen.styles.background
+            app.stylesheet.update(screen)
+            return screen.styles.background != before
+
+        run, menu = app.screen, app.screen_stack[-2]
+        assert isinstance(run, RunScreen) and isinstance(menu, MenuScreen)
+        dark = run.styles.background
+        await pilot.press("t")
+        await pilot.pause()
+        assert app.theme == "meetup-light" and not stale(run)
+        light = run.styles.background
+        assert light != dark
+        await pilot.press("question_mark", "t")  # the run screen, seen through the help
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and app.theme == "meetup-contrast"
+        assert not stale(run) and run.styles.background not in (dark, light)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.screen is menu and not stale(menu)
+        await pilot.press("t", "t")  # dark, then light again: its stylesheet as parsed before
+        await pilot.pause()
+        assert app.theme == "meetup-light" and not stale(menu) and menu.styles.background == light
 
 
 def offered(screen: Screen[Any]) -> set[str]:
@@ -966,6 +1001,21 @@ async def test_the_log_at_80x24_shows_its_newest_lines_whole_without_a_scroll_ba
         width = log.scrollable_content_region.width
         assert [line.text for line in log.lines if line.text[width:].strip()] == []
         assert log.scroll_y == log.max_scroll_y > 0  # the newest lines in view
+        assert "finished" in log.lines[-1].text
+
+
+async def test_the_log_stays_on_its_newest_line_as_the_screen_shrinks_under_it(tmp_path: Path) -> None:
+    # Textual scrolls a log to its end as each line is written, with the height it had then:
+    # made smaller later (a terminal resized to 80x24), it would stay on an older line.
+    lines = [f"line {i}" for i in range(12)]
+    async with _replay(tmp_path, make_recorded_log(tmp_path / "runs", lines), size=(120, 40)) as pilot:
+        log = pilot.app.screen.query_one("#log", RichLog)
+        tall = log.size.height
+        await pilot.resize_terminal(80, 24)
+        await pilot.app.screen.wait_for_refresh()
+        await pilot.pause()
+        assert log.size.height < tall
+        assert log.scroll_y == log.max_scroll_y > 0
         assert "finished" in log.lines[-1].text
 
 

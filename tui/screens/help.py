@@ -17,6 +17,8 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape", "dismiss", "Close", tooltip="close the help"),
         Binding("question_mark", "dismiss", "Close", tooltip="close the help"),
         Binding("q", "dismiss", "Close", tooltip="close the help"),
+        # A modal screen takes no keys of the app's: this one the help can keep.
+        Binding("t", "app.next_theme", "Theme", tooltip="next theme, the screen below the help too"),
     ]
 
     def compose(self) -> ComposeResult:
