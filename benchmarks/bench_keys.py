@@ -2,7 +2,8 @@
 
 Each key is timed from the moment it is written to the terminal until the screen
 (as a terminal emulator keeps it) shows what the key brings up: `?` the help,
-Escape the help gone, `t` the next theme's notification, and Enter on the menu
+Escape the help gone, `t` the next theme's colours (the header's, which a run's frames
+do not change) and then its notification, and Enter on the menu
 the lab's form (its footer): the first time for each lab, when the form is made, and
 again, when the kept form is shown. Escape cannot be quicker than ESCDELAY: until
 then the terminal cannot tell it from the start of a longer key's sequence (an
@@ -84,17 +85,37 @@ def settle(terminal: Terminal, seconds: float = 0.5) -> None:
         terminal._read(0.05)
 
 
+def header_colours(terminal: Terminal) -> frozenset[str]:
+    """The backgrounds of the screen's top row: the header, in the theme's colours."""
+    return frozenset(cell.bg for cell in terminal.screen.buffer[0].values())
+
+
+def theme_key(terminal: Terminal, notice: str) -> tuple[float, float]:
+    """Seconds from `t` until the header's colours change, and until ``notice`` shows."""
+    before = header_colours(terminal)
+    start = time.perf_counter()
+    terminal.type("t")
+    terminal.wait_until(lambda _: header_colours(terminal) != before, timeout=60)
+    recoloured = time.perf_counter() - start
+    terminal.wait_until(showing(notice), timeout=60)
+    return recoloured, time.perf_counter() - start
+
+
 def keys_on_run_screen(
     terminal: Terminal, rounds: int, theme: Callable[[], str] = lambda: next_theme()
 ) -> dict[str, list[float]]:
     """``theme``: the theme `t` switches to next."""
-    samples: dict[str, list[float]] = {"? (help)": [], "escape (close help)": [], "t (theme)": []}
+    samples: dict[str, list[float]] = {
+        "? (help)": [], "escape (close help)": [], "t (theme)": [], "t (its notice)": [],
+    }  # fmt: skip
     for _ in range(rounds):
         samples["? (help)"].append(timed(terminal, "?", showing(HELP)))
         settle(terminal)
         samples["escape (close help)"].append(timed(terminal, "\x1b", gone(HELP)))
         settle(terminal)
-        samples["t (theme)"].append(timed(terminal, "t", showing(f"Theme: {theme()}")))
+        recoloured, noticed = theme_key(terminal, f"Theme: {theme()}")
+        samples["t (theme)"].append(recoloured)
+        samples["t (its notice)"].append(noticed)
         settle(terminal, 1.0)
     return samples
 
