@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from rich.console import Console
 from textual.binding import Binding
-from textual.color import Color
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, RichLog, Select, Static
