@@ -19,8 +19,9 @@ from textual.screen import Screen
 
 
 def on_view(app: App[Any]) -> list[Screen[Any]]:
-    """The screen on top and those seen through it (a modal screen's, like the help's, below
-    it), top first."""
+    """The screen on top and those seen through it, top first: under a modal screen with a
+    translucent background (the help's), the one below, and so on down while each is such.
+    (Textual blends only what is under a modal screen.)"""
     stack = app.screen_stack
     seen = stack[-1:]
     for screen in reversed(stack[:-1]):
@@ -33,6 +34,8 @@ def on_view(app: App[Any]) -> list[Screen[Any]]:
 
 class Restyler:
     def __init__(self) -> None:
+        # Rules by the theme's variables, for the stylesheet's sources as last seen.
+        self._sources: Hashable = None
         self._parsed: dict[Hashable, list[RuleSet]] = {}
         self._stale: WeakSet[Screen[Any]] = WeakSet()
 
@@ -40,8 +43,13 @@ class Restyler:
         """``App.refresh_css`` for the stylesheet's variables now: see the module's docstring."""
         stylesheet = app.stylesheet
         variables = app.get_css_variables()
-        # The sources too: a widget class first mounted since brings its own CSS.
-        key = (frozenset(variables.items()), tuple(stylesheet.source.items()))
+        # A widget class first mounted since brings its own CSS: what was parsed before is
+        # stale for every theme, and dropped (so the cache holds a theme's rules at most once).
+        sources = tuple(stylesheet.source.items())
+        if sources != self._sources:
+            self._sources = sources
+            self._parsed.clear()
+        key = frozenset(variables.items())
         stylesheet.set_variables(variables)
         if key in self._parsed:
             stylesheet._rules = self._parsed[key]
@@ -59,11 +67,18 @@ class Restyler:
         seen = on_view(app)
         for screen in seen[1:]:
             stylesheet.update(screen, animate=animate)
+        for screen in seen:
+            self._restyled(app, screen)
         self._stale.update(screen for screen in app.screen_stack if screen not in seen)
 
     def screen_shown(self, app: App[Any]) -> None:
         """Restyle what has come into view stale (a screen under the one just closed)."""
         for screen in on_view(app):
             if screen in self._stale:
-                self._stale.discard(screen)
                 app.stylesheet.update(screen, animate=False)
+                self._restyled(app, screen)
+
+    def _restyled(self, app: App[Any], screen: Screen[Any]) -> None:
+        self._stale.discard(screen)
+        # As Textual's own refresh_css records it: its modes restyle a screen whose count lags.
+        screen._css_update_count = app._css_update_count
