@@ -78,13 +78,6 @@ def timed(terminal: Terminal, keys: str, done: Callable[[str], bool]) -> float:
     return time.perf_counter() - start
 
 
-def settle(terminal: Terminal, seconds: float = 0.5) -> None:
-    """Read what the app draws for a while, so one key's repaint does not run into the next."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        terminal._read(0.05)
-
-
 def header_colours(terminal: Terminal) -> frozenset[str]:
     """The backgrounds of the screen's top row: the header, in the theme's colours."""
     return frozenset(cell.bg for cell in terminal.screen.buffer[0].values())
@@ -110,13 +103,13 @@ def keys_on_run_screen(
     }  # fmt: skip
     for _ in range(rounds):
         samples["? (help)"].append(timed(terminal, "?", showing(HELP)))
-        settle(terminal)
+        terminal.settle()
         samples["escape (close help)"].append(timed(terminal, "\x1b", gone(HELP)))
-        settle(terminal)
+        terminal.settle()
         recoloured, noticed = theme_key(terminal, f"Theme: {theme()}")
         samples["t (theme)"].append(recoloured)
         samples["t (its notice)"].append(noticed)
-        settle(terminal, 1.0)
+        terminal.settle(1.0)
     return samples
 
 
@@ -133,16 +126,16 @@ def form_opening(terminal: Terminal, rounds: int) -> dict[str, list[float]]:
     for lab in range(LABS):
         if lab:
             terminal.type(DOWN)
-            settle(terminal)
+            terminal.settle()
         samples["enter (first form)"].append(timed(terminal, "\r", showing(RUN_BUTTON)))
-        settle(terminal)
+        terminal.settle()
         timed(terminal, "\x1b", gone(RUN_BUTTON))
-        settle(terminal)
+        terminal.settle()
     for _ in range(rounds):
         samples["enter (form again)"].append(timed(terminal, "\r", showing(RUN_BUTTON)))
-        settle(terminal)
+        terminal.settle()
         timed(terminal, "\x1b", gone(RUN_BUTTON))
-        settle(terminal)
+        terminal.settle()
     return samples
 
 
@@ -150,7 +143,7 @@ def session(env: dict[str, str], args: list[str], ready: str, work: Callable[[Te
     terminal = Terminal([str(MEETUP_LAB), *args], env=env, cols=100, rows=30)
     try:
         terminal.wait_for(ready, timeout=120)
-        settle(terminal, 2.0)
+        terminal.settle(2.0)
         return work(terminal)
     finally:
         terminal.close()
@@ -168,7 +161,7 @@ def bare(rounds: int) -> dict[str, list[float]]:
     themes = iter(f"{name} {i + 1}" for i, name in enumerate(["textual-light", "textual-dark"] * rounds))
     try:
         terminal.wait_until(showing("Theme"), timeout=60)
-        settle(terminal, 2.0)
+        terminal.settle(2.0)
         return keys_on_run_screen(terminal, rounds, lambda: next(themes))
     finally:
         terminal.close()

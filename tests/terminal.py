@@ -70,6 +70,12 @@ class Terminal:
                 tail = self.output[-2000:].decode("utf-8", "replace")
                 raise AssertionError(f"{text!r} did not appear on the terminal; last output:\n{tail}")
 
+    def settle(self, seconds: float = 0.5) -> None:
+        """Read what the program draws for ``seconds``: what one key brings has all come."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self._read(0.05):
+            pass
+
     def type(self, keys: str) -> None:
         os.write(self.master, keys.encode())
 

@@ -16,6 +16,7 @@ from weakref import WeakSet
 from textual.app import App, ScreenError
 from textual.css.model import RuleSet
 from textual.screen import Screen
+from textual.widget import Widget
 
 
 def on_view(app: App[Any]) -> list[Screen[Any]]:
@@ -30,6 +31,18 @@ def on_view(app: App[Any]) -> list[Screen[Any]]:
             break
         seen.append(screen)
     return seen
+
+
+def _repaint_once(screen: Screen[Any]) -> None:
+    """Paint the restyled screen once, whole. Each widget restyled asks for its own repaint
+    too, by a message to the screen that comes after the screen has painted itself in the new
+    colours: Textual painted everything twice (on the run screen 19 KB more to the terminal,
+    the same again, ahead of anything new such as the theme's notice). Their caches were
+    cleared as they were restyled, so the one paint draws each of them anew."""
+    screen.refresh()
+    for widget in screen.walk_children(Widget):
+        if widget.is_mounted:
+            widget._repaint_required = False
 
 
 class Restyler:
@@ -60,10 +73,12 @@ class Restyler:
             self._parsed[key] = stylesheet.rules
         stylesheet.update(app, animate=animate)  # the app and the screen on top
         try:
-            if app.screen.is_mounted:
-                app.screen._refresh_layout(app.size)
+            top = app.screen
         except ScreenError:  # no screen yet: the theme set as the app is made
             return
+        if top.is_mounted:
+            top._refresh_layout(app.size)
+            _repaint_once(top)
         seen = on_view(app)
         for screen in seen[1:]:
             stylesheet.update(screen, animate=animate)

@@ -101,6 +101,24 @@ def test_show_opens_a_recorded_run(terminals: list[Terminal], runs_dir: Path) ->
 
 
 @pytest.mark.slow
+def test_a_new_theme_is_sent_to_the_terminal_once(terminals: list[Terminal], runs_dir: Path) -> None:
+    # Each widget restyled asked for its own repaint after the screen had painted itself in the
+    # new colours: every row went to the terminal twice (on the run screen 19 KB more, the same
+    # again, on a slow link ahead of what comes next).
+    make_recorded_run(runs_dir)
+    terminal = _open(terminals, "show", RUN_ID[:12])
+    terminal.wait_for("Save PNG")
+    terminal.settle(1.0)
+    sent = len(terminal.output)
+    terminal.type("t")
+    terminal.wait_until(lambda screen: "Theme: meetup-light" in screen)
+    terminal.settle(1.0)  # what else the change brings (the notice's own paints) comes meanwhile
+    after = bytes(terminal.output[sent:])
+    middle_row = b"\x1b[12;1H"  # in the heatmap's panel, clear of the notice
+    assert after.count(middle_row) == 1
+
+
+@pytest.mark.slow
 def test_headless_live_view_shows_log_lines_with_brackets(terminals: list[Terminal], runs_dir: Path) -> None:
     # On a terminal the headless run draws a Rich live view; a log line holding
     # brackets (as paths and arrays do) must print as it is, not as markup.
