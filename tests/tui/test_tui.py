@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
+from rich.styled import Styled
+from rich.table import Table
 from textual.binding import Binding
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -42,7 +45,7 @@ from tui.app import MeetupLabApp, make_app
 from tui.screens.choice import ChoiceScreen
 from tui.screens.compare import CompareScreen
 from tui.screens.form import FormScreen
-from tui.screens.help import HelpScreen
+from tui.screens.help import HelpScreen, KeptLines
 from tui.screens.menu import MenuScreen
 from tui.screens.run import RunScreen
 from tui.screens.runs import RunsScreen
@@ -432,6 +435,33 @@ async def test_the_help_lists_every_key_of_every_screen_and_the_docs_the_same(tm
     assert "In a form's text field" in help_text  # where the letters do not reach
     screens = (REPO / "docs" / "screens.md").read_text()
     assert keys.markdown() in screens, "docs/screens.md's key table differs: python -m tui.keys prints it"
+
+
+def test_the_helps_table_is_drawn_once_for_each_width_whatever_the_colours_over_it() -> None:
+    # Textual draws a widget's Rich renderable anew at each change of its styles (a theme's),
+    # and twice over: the help's table, 15-20 ms a time, is drawn once for each width.
+    drawn: list[int] = []
+
+    class Counted(Table):
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+            drawn.append(options.max_width)
+            yield from super().__rich_console__(console, options)
+
+    def table(kind: type[Table]) -> Table:
+        made = kind("where", "key", "does", title="meetup-lab keys", expand=True)
+        for row in keys.rows():
+            made.add_row(row.where, row.keys, row.does)
+        return made
+
+    kept, reference = KeptLines(table(Counted)), table(Table)
+    console = Console(width=100, file=io.StringIO(), color_system="truecolor")
+    for width, colours in itertools.product((60, 40), ("white on black", "black on white")):
+        options = console.options.update_width(width)
+        assert console.render_lines(Styled(kept, colours), options, pad=False) == console.render_lines(
+            Styled(reference, colours), options, pad=False
+        )
+        assert Measurement.get(console, options, kept) == Measurement.get(console, options, reference)
+    assert drawn == [60, 40]
 
 
 @pytest.mark.slow
