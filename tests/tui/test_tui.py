@@ -20,6 +20,7 @@ from rich.measure import Measurement
 from rich.styled import Styled
 from rich.table import Table
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, RichLog, Select, Static
@@ -324,6 +325,31 @@ async def test_a_new_theme_reaches_each_screen_as_it_is_seen(tmp_path: Path) -> 
         await pilot.press("t", "t")  # dark, then light again: its stylesheet as parsed before
         await pilot.pause()
         assert app.theme == "meetup-light" and not stale(menu) and menu.styles.background == light
+
+
+async def test_a_new_theme_refreshes_each_widget_once(tmp_path: Path) -> None:
+    # Textual refreshed a widget at each of its styles a theme changes (24 times this one, on
+    # the run screen some twenty a widget), each working out the widget's regions anew: half
+    # the restyle's time.
+    class Counted(Static):
+        DEFAULT_CSS = "Counted { background: $primary; color: $text; border: solid $accent; }"
+        refreshes = 0
+
+        def refresh(
+            self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+        ) -> Any:
+            self.refreshes += 1
+            return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    async with _app(tmp_path).run_test(size=SIZE) as pilot:
+        counted = Counted("in the theme's colours")
+        await pilot.app.screen.mount(counted)
+        await pilot.pause()
+        background, counted.refreshes = counted.styles.background, 0
+        await pilot.press("t")
+        await pilot.pause()
+        assert counted.styles.background != background
+        assert counted.refreshes == 1
 
 
 def offered(screen: Screen[Any]) -> set[str]:
