@@ -24,7 +24,7 @@ from textual.widget import Widget
 def on_view(app: App[Any]) -> list[Screen[Any]]:
     """The screen on top and those seen through it, top first: under a modal screen with a
     translucent background (the help's), the one below, and so on down while each is such.
-    (Textual blends only what is under a modal screen.)"""
+    (This app's only translucent screens are modal.)"""
     stack = app.screen_stack
     seen = stack[-1:]
     for screen in reversed(stack[:-1]):
@@ -51,16 +51,25 @@ def _restyle(app: App[Any], root: DOMNode, animate: bool) -> None:
 
         return refresh
 
-    widgets = list(root.walk_children(Widget, with_self=True))
-    for widget in widgets:
-        setattr(widget, "refresh", gather(widget))  # noqa: B010 (the instance's own, over the method, till done)
+    patched: list[Widget] = []
     try:
+        for widget in _widgets(root):
+            if "refresh" not in vars(widget):  # not already gathered (a restyle within one)
+                setattr(widget, "refresh", gather(widget))  # noqa: B010 (mypy: a method)
+                patched.append(widget)
         app.stylesheet.update(root, animate=animate)
     finally:
-        for widget in widgets:
-            delattr(widget, "refresh")
-    for widget, (layout, recompose) in asked.items():
-        widget.refresh(layout=layout, recompose=recompose)
+        for widget in patched:
+            del vars(widget)["refresh"]
+        for widget, (layout, recompose) in asked.items():
+            widget.refresh(layout=layout, recompose=recompose)
+
+
+def _widgets(root: DOMNode) -> list[Widget]:
+    """Every widget under ``root`` (``root`` too), and their scroll bars: restyled with them,
+    though outside the DOM."""
+    widgets = list(root.walk_children(Widget, with_self=True))
+    return widgets + [bar for widget in widgets for bar in widget._get_virtual_dom()]
 
 
 def _repaint_once(screen: Screen[Any]) -> None:
@@ -70,8 +79,8 @@ def _repaint_once(screen: Screen[Any]) -> None:
     the same again, ahead of anything new such as the theme's notice). Their caches were
     cleared as they were restyled, so the one paint draws each of them anew."""
     screen.refresh()
-    for widget in screen.walk_children(Widget):
-        if widget.is_mounted:
+    for widget in _widgets(screen):
+        if widget is not screen and widget.is_mounted:
             widget._repaint_required = False
 
 
@@ -101,17 +110,18 @@ class Restyler:
         else:
             stylesheet.reparse()
             self._parsed[key] = stylesheet.rules
-        _restyle(app, app, animate)  # the app and the screen on top
+        _restyle(app, app, animate)  # the app and its top screen but a system one (the palette)
         try:
             top = app.screen
         except ScreenError:  # no screen yet: the theme set as the app is made
             return
+        seen = on_view(app)
+        for screen in seen:
+            if screen not in app.children:
+                _restyle(app, screen, animate)
         if top.is_mounted:
             top._refresh_layout(app.size)
             _repaint_once(top)
-        seen = on_view(app)
-        for screen in seen[1:]:
-            _restyle(app, screen, animate)
         for screen in seen:
             self._restyled(app, screen)
         self._stale.update(screen for screen in app.screen_stack if screen not in seen)

@@ -114,8 +114,9 @@ def test_a_new_theme_is_sent_to_the_terminal_once(terminals: list[Terminal], run
     terminal.wait_until(lambda screen: "Theme: meetup-light" in screen)
     terminal.settle(1.0)  # what else the change brings (the notice's own paints) comes meanwhile
     after = bytes(terminal.output[sent:])
-    middle_row = b"\x1b[12;1H"  # in the heatmap's panel, clear of the notice
-    assert after.count(middle_row) == 1
+    # A move to row 12, in the heatmap's panel and clear of the notice: a whole paint moves
+    # there once, to its first column; any later paint of a widget there would move again.
+    assert after.count(b"\x1b[12;") == 1
 
 
 @pytest.mark.slow

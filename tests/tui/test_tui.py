@@ -481,6 +481,8 @@ def test_the_helps_table_is_drawn_once_for_each_width_whatever_the_colours_over_
 
     kept, reference = KeptLines(table(Counted)), table(Table)
     console = Console(width=100, file=io.StringIO(), color_system="truecolor")
+    # A first draw for a few lines only: what is kept is all of them all the same.
+    assert len(console.render_lines(kept, console.options.update(width=60, height=4))) == 4
     for width, colours in itertools.product((60, 40), ("white on black", "black on white")):
         options = console.options.update_width(width)
         assert console.render_lines(Styled(kept, colours), options, pad=False) == console.render_lines(

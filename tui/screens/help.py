@@ -20,7 +20,8 @@ class KeptLines:
     Rich renderable anew whenever the widget's styles change, as at each change of theme, and
     twice over (for its height, then for its lines): the help's table took 15-20 ms a time
     here, 40-70 ms as the help was shown after a change of theme. The colours are the
-    widget's, laid over these lines by Textual, so the lines kept hold for every theme."""
+    widget's, laid over these lines by Textual, so the lines kept hold for every theme (and
+    for the app's one console, whose other options do not change)."""
 
     def __init__(self, renderable: RenderableType) -> None:
         self._renderable = renderable
@@ -30,7 +31,9 @@ class KeptLines:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
         if width not in self._lines:
-            self._lines[width] = console.render_lines(self._renderable, options, pad=False)
+            # All its lines, whatever height this draw asks for (Textual asks for none).
+            lines = console.render_lines(self._renderable, options.update(height=None), pad=False)
+            self._lines[width] = lines
         for line in self._lines[width]:
             yield from line
             yield Segment.line()
