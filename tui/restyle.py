@@ -4,8 +4,9 @@ Textual (8.2, ``App.refresh_css``) answers a new theme by parsing every styleshe
 the new variables and restyling every widget of every screen in the stack: on the run screen,
 37 ms before the first paint in the new colours, 18 of them for the parse and the screens
 that cannot be seen. Here each theme's stylesheet is parsed once, and a screen out of view is
-restyled when it is shown again, before its first paint (Textual's pop does not restyle it),
-and the screen on top is sent to the terminal once, not twice (``_repaint_once``).
+restyled when it is shown again, before its first paint (Textual's pop does not restyle it).
+A widget restyled is refreshed once, not at each style that changes (``_restyle``), and the
+screen on top is sent to the terminal once, not twice (``_repaint_once``).
 """
 
 from __future__ import annotations
